@@ -1,0 +1,144 @@
+// ephpm's key-value store: one memory arena shared by every process that serves PHP.
+//
+// Contract (the PHP-facing rules live in shared/docs/kv-contract.md; this header is their C++ form):
+//  * Keys and values are byte strings; NUL and non-UTF-8 bytes are allowed. A key longer than
+//    kMaxKeyLength is a caller error: every keyed method returns the "missing"/"refused" result
+//    without touching the store (the PHP layer throws ValueError before calling in).
+//  * TTLs are given in whole seconds and kept as millisecond deadlines on CLOCK_MONOTONIC.
+//    ttl <= 0 means "no expiry" for Set/SetNx; Expire refuses ttl <= 0. Huge TTLs saturate.
+//  * An expired key behaves exactly like a missing one; touching it reaps it (counted in
+//    Stats::expired). A background Sweeper reaps expired keys nobody touches.
+//  * A write that cannot be placed, even after the eviction policy made room, returns false and
+//    leaves the store unchanged (old value and TTL kept, no watch bump).
+//  * Every method is thread-safe and process-safe: all processes that map the same arena see one
+//    store. Each call is atomic with respect to its key.
+//  * Nothing here calls into PHP, throws across the API (except std::bad_alloc from the caller's
+//    own std::string buffers), or holds a lock when it returns.
+//
+// Arena kinds:
+//  * Private: an anonymous private mapping, for one process (`ephpm php`, tests).
+//  * Shared: an anonymous MAP_SHARED mapping; create it before fork() and every child uses it.
+//  * Named: a POSIX shared-memory object (mode 0600) that other processes of the same user can
+//    attach to by name (`ephpm php` reaching a running `ephpm serve`).
+#ifndef EPHPM_RUNTIME_KV_STORE_H_
+#define EPHPM_RUNTIME_KV_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ephpm::kv {
+
+inline constexpr size_t kMaxKeyLength = 65535;
+
+enum class EvictionPolicy { kNoEviction, kAllKeysLru, kVolatileLru, kAllKeysRandom };
+
+// Case-sensitive: "noeviction", "allkeys-lru", "volatile-lru", "allkeys-random".
+std::optional<EvictionPolicy> ParseEvictionPolicy(std::string_view name);
+const char* EvictionPolicyName(EvictionPolicy policy);
+
+// "<digits>" (bytes) or "<digits>KB|MB|GB" (case-insensitive suffix, 1 KB = 1024). "0" means
+// unlimited. Returns an explanation in *error for anything else (decimals, signs, "256M",
+// overflow).
+bool ParseMemorySize(std::string_view text, uint64_t* bytes, std::string* error);
+
+struct Options {
+  // Bytes of entry storage (keys, values, entry headers). 0 = unlimited: a large address range
+  // (kUnlimitedReserve, capped at half the machine's RAM) is reserved and committed lazily.
+  uint64_t memory_limit = 256ull << 20;
+  EvictionPolicy eviction_policy = EvictionPolicy::kAllKeysLru;
+  // Power of two, 1..4096. Each shard owns memory_limit / shards bytes, so that is also the largest
+  // single entry the store can hold.
+  uint32_t shards = 64;
+};
+
+inline constexpr uint64_t kMinMemoryLimit = 1ull << 20;  // smallest limit the config accepts
+inline constexpr uint64_t kUnlimitedReserve = 64ull << 30;
+
+struct Stats {
+  uint64_t keys = 0;
+  uint64_t used_memory = 0;
+  uint64_t memory_limit = 0;  // 0 = unlimited
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t expired = 0;
+};
+
+enum class IncrStatus { kOk, kNotInteger, kOverflow, kRefused };
+
+struct WaitResult {
+  enum class Status { kChanged, kTimeout, kCancelled };
+  Status status = Status::kTimeout;
+  uint64_t version = 0;    // valid when kChanged
+  bool has_value = false;  // valid when kChanged: the key was live at wake-up
+};
+
+class Arena;  // the mapping; defined in arena.h
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Factories return nullptr and set *error on failure (bad options, mmap/shm failure).
+  static std::unique_ptr<Store> CreatePrivate(const Options& options, std::string* error);
+  static std::unique_ptr<Store> CreateShared(const Options& options, std::string* error);
+  // Creates the named object, replacing a stale one left by a dead owner. Fails if a live process
+  // owns an object of that name.
+  static std::unique_ptr<Store> CreateNamed(const std::string& name, const Options& options,
+                                            std::string* error);
+  // Attaches to a live owner's object. nullptr with *error when it does not exist, its owner is
+  // dead, or its layout version differs from ours.
+  static std::unique_ptr<Store> AttachNamed(const std::string& name, std::string* error);
+  // "/ephpm-<hash of text>": the name `serve` derives from its config path.
+  static std::string NameFor(std::string_view text);
+
+  // Live key: copies the value into *value and returns true. Counts a hit or a miss.
+  bool Get(std::string_view key, std::string* value);
+  bool Set(std::string_view key, std::string_view value, int64_t ttl_seconds);
+  // Inserts when missing or expired. false when a live key exists or the write is refused.
+  bool SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds);
+  // 1 when a live key was removed, else 0.
+  int Del(std::string_view key);
+  bool Exists(std::string_view key);
+  IncrStatus IncrBy(std::string_view key, int64_t delta, int64_t* result);
+  bool Expire(std::string_view key, int64_t ttl_seconds);
+  int64_t Ttl(std::string_view key);   // -2 missing, -1 persistent, else seconds rounded up
+  int64_t Pttl(std::string_view key);  // -2 missing, -1 persistent, else milliseconds (>= 1)
+  void FlushAll();
+  bool DelIfEq(std::string_view key, std::string_view token);
+  Stats GetStats();
+
+  // Blocks until the key's version exceeds last_version, timeout_ms passes (0 = poll), or
+  // *cancel becomes true (checked at least every 50 ms). On kChanged, *value holds the current
+  // value when has_value.
+  WaitResult Wait(std::string_view key, uint64_t last_version, int64_t timeout_ms,
+                  const std::atomic<bool>* cancel, std::string* value);
+
+  // One active-expiry cycle over every shard (what the Sweeper runs each tick). Returns the number
+  // of entries reaped. Also frees watch slots idle longer than the grace period.
+  size_t ActiveExpireCycle();
+  // Test hook: shortens the watch-slot grace period (default kWatchSlotGraceMs).
+  void SetWatchSlotGraceMsForTesting(int64_t grace_ms);
+  // Number of watch slots currently allocated (test hook and diagnostics).
+  uint64_t WatchSlotCount();
+
+  bool is_named() const;
+  const std::string& name() const;  // empty unless named
+  const Options& options() const;
+
+ private:
+  explicit Store(std::unique_ptr<Arena> arena);
+  std::unique_ptr<Arena> arena_;
+};
+
+inline constexpr int64_t kWatchSlotGraceMs = 30'000;
+
+}  // namespace ephpm::kv
+
+#endif  // EPHPM_RUNTIME_KV_STORE_H_
