@@ -1,0 +1,115 @@
+// ephpm.toml: loading and validation, shared by `ephpm serve` and `ephpm php`.
+//
+// Rules (documented for users in runtime/http/README.md):
+//  * A missing config file means built-in defaults, unless the path was given explicitly
+//    (`--config`, EPHPM_CONFIG): then it is an error.
+//  * Relative paths inside the file (document_root, php.ini_file, log.access_log) are resolved
+//    against the directory that contains the config file. Without a config file they are relative
+//    to the current directory.
+//  * Unknown tables and keys are errors, except in [kv], where ePHPm's keys that we do not
+//    implement (compression*, secret, [kv.redis_compat]) and any other unknown key are accepted
+//    with a warning so ePHPm configs still load.
+//  * Every error names the file, the table and key, and the reason, e.g.
+//      ephpm.toml: [kv] eviction_policy: unknown policy "lru" (expected noeviction, allkeys-lru,
+//      volatile-lru, allkeys-random)
+#ifndef EPHPM_RUNTIME_CONFIG_CONFIG_H_
+#define EPHPM_RUNTIME_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "runtime/kv/store.h"
+
+namespace ephpm::config {
+
+// What to do with a request path that has a segment starting with '.' (.env, .git/config).
+enum class HiddenFiles { kDeny, kIgnore, kAllow };  // 403, 404, served normally
+const char* HiddenFilesName(HiddenFiles policy);
+
+struct ListenAddress {
+  std::string host;  // IPv4 literal, IPv6 literal (without brackets) or a host name
+  uint16_t port = 0;  // 0 = pick a free port (the chosen one is printed)
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  ListenAddress listen_address{"127.0.0.1", 8080};
+  // Absolute (made so by the loader), not necessarily existing: `serve` checks it at startup.
+  std::string document_root = "./public";
+  std::vector<std::string> index_files = {"index.php", "index.html"};
+  // URL path of the front controller used when nothing else matches; "" disables the fallback.
+  std::string fallback = "/index.php";
+  HiddenFiles hidden_files = HiddenFiles::kDeny;
+  // [server.request]
+  uint64_t max_body_size = 8ull << 20;    // 413 above this
+  uint64_t max_header_size = 8ull << 10;  // 431 above this (request line + all headers)
+  // [server.timeouts], seconds
+  double header_read_timeout = 10;  // from the first byte of a request to the end of its headers
+  double idle_timeout = 60;         // keep-alive wait for the next request
+  double request_timeout = 60;      // reading the body and writing the response (I/O side)
+  // I/O threads; not a config key yet (defaults to 2, the number of CPUs on the target class).
+  int io_threads = 2;
+};
+
+struct PhpConfig {
+  int64_t max_execution_time = 30;  // wall-clock seconds per request, 0 = unlimited (watchdog)
+  std::string memory_limit = "128M";  // passed to PHP as INI memory_limit
+  // [php.ini]: INI overrides, appended after ephpm's hard-coded INI (last wins), in file order.
+  std::vector<std::pair<std::string, std::string>> ini;
+  std::string ini_file;  // absolute path or "" (Debian's embed php.ini)
+  int workers = 1;
+  uint64_t max_requests = 0;  // 0 = never recycle
+};
+
+struct KvConfig {
+  kv::Options options;  // memory_limit, eviction_policy, shards
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string access_log;      // "" = off, "-" = stdout, else an absolute file path
+};
+
+struct Config {
+  // The file the values came from: absolute path, or "" when built-in defaults were used.
+  std::string source_path;
+  // The directory relative paths are resolved against.
+  std::string base_dir;
+  ServerConfig server;
+  PhpConfig php;
+  KvConfig kv;
+  LogConfig log;
+};
+
+struct LoadResult {
+  bool ok = false;
+  std::string error;                  // when !ok: "file: [table] key: reason"
+  std::vector<std::string> warnings;  // same format; print them at startup
+};
+
+// Loads `path`. explicit_path: the user named the file (then a missing file is an error);
+// otherwise a missing file gives the defaults with base_dir = current directory.
+LoadResult Load(const std::string& path, bool explicit_path, Config* config);
+
+// Parses TOML text. display_name is used in messages; base_dir resolves relative paths.
+LoadResult LoadFromString(std::string_view text, const std::string& display_name,
+                          const std::string& base_dir, Config* config);
+
+// "host:port", "[v6]:port". Returns false with a reason ("expected host:port") otherwise.
+bool ParseListenAddress(std::string_view text, ListenAddress* out, std::string* reason);
+
+// Command-line overrides (`serve --listen`, `--document-root`); relative paths are resolved
+// against the current directory. Returns false with an error message.
+bool ApplyListenOverride(const std::string& listen, Config* config, std::string* error);
+bool ApplyDocumentRootOverride(const std::string& dir, Config* config, std::string* error);
+
+// Resolves `path` against `base` ("" = current directory) and normalises "." and "..";
+// does not touch the file system except for getcwd.
+std::string AbsolutePath(const std::string& path, const std::string& base);
+
+}  // namespace ephpm::config
+
+#endif  // EPHPM_RUNTIME_CONFIG_CONFIG_H_
