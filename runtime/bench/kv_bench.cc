@@ -1,0 +1,189 @@
+// Store micro-benchmarks with a baseline in the same binary, so results read as ratios:
+//   BM_<op>/<value bytes>/threads:N          ephpm's store (private arena, 64 shards)
+//   BM_Baseline<op>/<value bytes>/threads:N  one std::unordered_map behind one std::mutex
+// Run: build/runtime/bench/kv_bench --benchmark_min_time=0.3
+#include <benchmark/benchmark.h>
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/kv/store.h"
+
+namespace {
+
+using ephpm::kv::Store;
+
+constexpr int kKeys = 1000;
+constexpr int kMixedKeys = 1'000'000;
+
+std::string Key(int i) { return "bench:key:" + std::to_string(i); }
+
+class Baseline {
+ public:
+  bool Get(const std::string& key, std::string* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return false;
+    *out = it->second;
+    return true;
+  }
+  void Set(const std::string& key, std::string_view value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_[key].assign(value);
+  }
+  int64_t Incr(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string& v = map_[key];
+    int64_t n = v.empty() ? 1 : std::stoll(v) + 1;
+    v = std::to_string(n);
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> map_;
+};
+
+Store* SharedStore() {
+  static std::unique_ptr<Store> store = [] {
+    ephpm::kv::Options o;
+    o.memory_limit = 1ull << 30;
+    std::string error;
+    return Store::CreatePrivate(o, &error);
+  }();
+  return store.get();
+}
+
+Baseline* SharedBaseline() {
+  static Baseline b;
+  return &b;
+}
+
+const std::vector<std::string>& Keys() {
+  static std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (int i = 0; i < kMixedKeys; ++i) k.push_back(Key(i));
+    return k;
+  }();
+  return keys;
+}
+
+void Prefill(size_t value_size) {
+  std::string value(value_size, 'v');
+  for (int i = 0; i < kKeys; ++i) {
+    SharedStore()->Set(Keys()[i], value, 0);
+    SharedBaseline()->Set(Keys()[i], value);
+  }
+}
+
+void BM_GetHit(benchmark::State& state) {
+  if (state.thread_index() == 0) Prefill(state.range(0));
+  std::string out;
+  int i = state.thread_index() * 7;
+  for (auto _ : state) {
+    bool hit = SharedStore()->Get(Keys()[i++ % kKeys], &out);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void BM_BaselineGetHit(benchmark::State& state) {
+  if (state.thread_index() == 0) Prefill(state.range(0));
+  std::string out;
+  int i = state.thread_index() * 7;
+  for (auto _ : state) {
+    bool hit = SharedBaseline()->Get(Keys()[i++ % kKeys], &out);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void BM_GetMiss(benchmark::State& state) {
+  std::string out;
+  std::string key = "missing:" + std::to_string(state.thread_index());
+  for (auto _ : state) benchmark::DoNotOptimize(SharedStore()->Get(key, &out));
+}
+
+void BM_BaselineGetMiss(benchmark::State& state) {
+  std::string out;
+  std::string key = "missing:" + std::to_string(state.thread_index());
+  for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Get(key, &out));
+}
+
+void BM_Set(benchmark::State& state) {
+  std::string value(state.range(0), 'w');
+  int i = state.thread_index() * 7;
+  for (auto _ : state) SharedStore()->Set(Keys()[i++ % kKeys], value, 0);
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void BM_BaselineSet(benchmark::State& state) {
+  std::string value(state.range(0), 'w');
+  int i = state.thread_index() * 7;
+  for (auto _ : state) SharedBaseline()->Set(Keys()[i++ % kKeys], value);
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void BM_Incr(benchmark::State& state) {
+  std::string key = "ctr:" + std::to_string(state.thread_index());
+  int64_t r;
+  for (auto _ : state) SharedStore()->IncrBy(key, 1, &r);
+}
+
+void BM_BaselineIncr(benchmark::State& state) {
+  std::string key = "ctr:" + std::to_string(state.thread_index());
+  for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Incr(key));
+}
+
+// 90 % get / 10 % set over 1M keys of 64 bytes.
+void BM_Mixed90_10(benchmark::State& state) {
+  static bool filled = [] {
+    std::string value(64, 'm');
+    for (int i = 0; i < kMixedKeys; ++i) SharedStore()->Set(Keys()[i], value, 0);
+    return true;
+  }();
+  benchmark::DoNotOptimize(filled);
+  std::string value(64, 'n'), out;
+  uint64_t x = 88172645463325252ull + state.thread_index();
+  for (auto _ : state) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const std::string& key = Keys()[x % kMixedKeys];
+    if (x % 10 == 0) SharedStore()->Set(key, value, 0);
+    else benchmark::DoNotOptimize(SharedStore()->Get(key, &out));
+  }
+}
+
+void BM_BaselineMixed90_10(benchmark::State& state) {
+  static bool filled = [] {
+    std::string value(64, 'm');
+    for (int i = 0; i < kMixedKeys; ++i) SharedBaseline()->Set(Keys()[i], value);
+    return true;
+  }();
+  benchmark::DoNotOptimize(filled);
+  std::string value(64, 'n'), out;
+  uint64_t x = 88172645463325252ull + state.thread_index();
+  for (auto _ : state) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const std::string& key = Keys()[x % kMixedKeys];
+    if (x % 10 == 0) SharedBaseline()->Set(key, value);
+    else benchmark::DoNotOptimize(SharedBaseline()->Get(key, &out));
+  }
+}
+
+#define SIZES Arg(64)->Arg(4096)->Arg(65536)
+BENCHMARK(BM_GetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_BaselineGetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetMiss)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_BaselineGetMiss)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Set)->SIZES->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_BaselineSet)->SIZES->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Incr)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_BaselineIncr)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Mixed90_10)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_BaselineMixed90_10)->Threads(1)->Threads(2)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,164 @@
+// The arena: one mapping holding the whole store, laid out identically in every process.
+//
+//   [ArenaHeader][Shard x N][WatchSlot x N*kSlotsPerShard][per shard: buckets | dense | ttl]
+//   [per shard: data region]
+//
+// Everything inside refers to everything else by offset, never by pointer, because each process
+// maps the arena at its own address. Each shard owns its index and its data region outright, so a
+// shard lock guards everything a keyed operation touches, and a shard whose lock holder died can be
+// discarded on its own (reset its allocator and index) without touching any other shard.
+#ifndef EPHPM_RUNTIME_KV_ARENA_H_
+#define EPHPM_RUNTIME_KV_ARENA_H_
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/kv/allocator.h"
+#include "runtime/kv/store.h"
+
+namespace ephpm::kv {
+
+inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
+inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kSlotsPerShard = 64;
+inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
+
+// An entry, at the payload of its head block: header, key, then as much of the value as fits.
+// The rest of the value follows in chunks (ChunkHeader + bytes) linked through chunk_next.
+struct EntryHeader {
+  uint32_t bucket_next;  // next entry in this bucket's chain, 0 = end
+  uint32_t chunk_next;   // first continuation chunk, 0 = none
+  uint32_t hash_tag;     // high 32 bits of the key's hash
+  uint32_t key_len;
+  uint32_t value_len;
+  uint32_t lru_ms;       // arena clock (ms since creation, wraps after 49 days) of last access
+  uint32_t dense_index;  // position in the shard's dense vector
+  uint32_t ttl_index;    // position in the shard's TTL vector, kNoIndex if persistent
+  int64_t deadline_ms;   // CLOCK_MONOTONIC ms; 0 = persistent
+};
+static_assert(sizeof(EntryHeader) == 40);
+
+struct ChunkHeader {
+  uint32_t next;
+  uint32_t len;
+};
+
+inline constexpr uint32_t kNoIndex = UINT32_MAX;
+
+// A versioned watch slot (kv-contract.md 4.6). `hash` identifies the key: two keys sharing a
+// 64-bit hash share a slot, which can only cause a spurious wake-up (allowed: waiters re-read).
+struct WatchSlot {
+  uint64_t hash;
+  uint64_t version;
+  std::atomic<uint32_t> seq;  // futex word, bumped with version
+  uint32_t waiters;
+  int64_t idle_since_ms;      // when waiters last dropped to 0
+  uint32_t in_use;
+  uint32_t pad;
+};
+
+struct alignas(64) Shard {
+  pthread_mutex_t mu;  // robust, process-shared; guards everything below but the atomics
+  RegionAllocator::State alloc;
+  uint64_t bucket_mask;
+  uint32_t count;      // entries (also the dense vector's length)
+  uint32_t ttl_count;  // length of the TTL vector
+  std::atomic<uint32_t> slots_in_use;  // written under mu, read anywhere
+  uint64_t rng;        // xorshift state for sampling
+  uint64_t used_memory;
+  std::atomic<uint64_t> keys_published;  // count, readable without the lock
+  std::atomic<uint64_t> used_published;  // used_memory, readable without the lock
+  std::atomic<uint64_t> hits;
+  std::atomic<uint64_t> misses;
+  std::atomic<uint64_t> evictions;
+  std::atomic<uint64_t> expired;
+  std::atomic<uint64_t> discards;  // times the shard was reset after a holder died
+};
+
+struct ArenaHeader {
+  uint64_t magic;
+  uint32_t layout_version;
+  uint32_t shard_count;
+  uint64_t mapping_size;
+  uint64_t memory_limit;  // as configured; 0 = unlimited
+  uint32_t eviction_policy;
+  uint32_t pad0;
+  uint64_t seed;
+  int32_t owner_pid;
+  uint32_t pad1;
+  uint64_t owner_start_time;  // /proc/<pid>/stat field 22, to tell a reused pid apart
+  int64_t anchor_ms;          // CLOCK_MONOTONIC ms at creation
+  uint64_t region_bytes;      // per shard
+  uint64_t capacity;          // max entries per shard (dense/TTL vector length)
+  uint64_t bucket_count;      // per shard
+  uint64_t shards_offset;
+  uint64_t slots_offset;
+  uint64_t index_offset;      // first shard's buckets; each shard's index is index_stride apart
+  uint64_t index_stride;
+  uint64_t regions_offset;
+  std::atomic<uint64_t> version_counter;
+  std::atomic<uint64_t> slots_total;  // watch slots in use, all shards
+  std::atomic<int64_t> slot_grace_ms;
+  std::atomic<uint32_t> sweep_cursor;
+  std::atomic<uint32_t> ready;
+};
+
+// Owns the mapping (and, for a named arena created here, the shared-memory name).
+class Arena {
+ public:
+  enum class Kind { kPrivate, kShared, kNamed };
+
+  static std::unique_ptr<Arena> Create(Kind kind, const std::string& name, const Options& options,
+                                       std::string* error);
+  static std::unique_ptr<Arena> Attach(const std::string& name, std::string* error);
+  ~Arena();
+
+  ArenaHeader* header() const { return reinterpret_cast<ArenaHeader*>(base_); }
+  char* base() const { return base_; }
+  Shard* shard(uint32_t i) const {
+    return reinterpret_cast<Shard*>(base_ + header()->shards_offset) + i;
+  }
+  WatchSlot* slots(uint32_t shard_index) const {
+    return reinterpret_cast<WatchSlot*>(base_ + header()->slots_offset) +
+           size_t{shard_index} * kSlotsPerShard;
+  }
+  uint32_t* buckets(uint32_t i) const {
+    return reinterpret_cast<uint32_t*>(base_ + header()->index_offset +
+                                       header()->index_stride * i);
+  }
+  uint32_t* dense(uint32_t i) const { return buckets(i) + header()->bucket_count; }
+  uint32_t* ttl(uint32_t i) const { return dense(i) + header()->capacity; }
+  char* region(uint32_t i) const {
+    return base_ + header()->regions_offset + header()->region_bytes * i;
+  }
+
+  // Empties shard i's index and data region (not its watch slots). Caller holds its lock.
+  void ResetShard(uint32_t i);
+
+  const Options& options() const { return options_; }
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+
+ private:
+  Arena() = default;
+  void ReleasePages(void* start, uint64_t bytes, bool must_zero);
+
+  char* base_ = nullptr;
+  size_t size_ = 0;
+  Kind kind_ = Kind::kPrivate;
+  std::string name_;
+  pid_t creator_pid_ = 0;  // unlinks a named arena; forked children never do
+  Options options_;
+};
+
+int64_t MonotonicMs();
+int64_t CoarseMonotonicMs();
+
+}  // namespace ephpm::kv
+
+#endif  // EPHPM_RUNTIME_KV_ARENA_H_

@@ -1,0 +1,131 @@
+// ShardView: the operations on one locked shard that store.cc, evict.cc, expire.cc and watch.cc
+// share. Internal to runtime/kv.
+//
+// Invariants of a shard (hold whenever its lock is free):
+//  * Every entry is reachable from exactly one bucket chain, sits at dense[entry.dense_index], and,
+//    iff it has a deadline, at ttl[entry.ttl_index]. dense[0, count) and ttl[0, ttl_count) hold
+//    no other blocks.
+//  * used_memory is the sum of the block sizes (head and chunks) of all entries.
+//  * A write builds its new entry completely before linking it and unlinking the old one, so a
+//    holder that dies mid-write leaves only unreachable blocks, and the next locker resets the whole
+//    shard anyway (ShardLock).
+#ifndef EPHPM_RUNTIME_KV_SHARD_H_
+#define EPHPM_RUNTIME_KV_SHARD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "runtime/kv/arena.h"
+
+namespace ephpm::kv {
+
+inline constexpr uint32_t kLruGranularityMs = 100;
+inline constexpr int kEvictionSamples = 16;
+inline constexpr int kMaxVictimsPerWrite = 100;
+inline constexpr int64_t kMaxDeadlineMs = INT64_MAX / 4;  // saturation point of now + ttl
+
+// Locks a shard. If the previous holder died with the lock held (EOWNERDEAD), the shard's contents
+// may be half-written: it is discarded (entries lost, watchers woken) and the lock made consistent.
+class ShardLock {
+ public:
+  ShardLock(Arena* arena, uint32_t index);
+  ~ShardLock();
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+
+ private:
+  Shard* shard_;
+};
+
+struct Found {
+  uint32_t block = 0;     // 0 = not found
+  uint32_t* link = nullptr;  // the bucket slot or bucket_next that points at block
+};
+
+class ShardView {
+ public:
+  ShardView(Arena* arena, uint32_t index);
+
+  Shard* shard() const { return s_; }
+  RegionAllocator& alloc() { return alloc_; }
+  EntryHeader* Entry(uint32_t block) const {
+    return reinterpret_cast<EntryHeader*>(alloc_.Payload(block));
+  }
+
+  Found Find(std::string_view key, uint64_t hash);
+  // Unlinks and frees an entry; bumps its watch slot.
+  void Remove(const Found& f, uint64_t hash);
+  void RemoveBlock(uint32_t block);  // when only the block is known (eviction, expiry)
+  // Builds an entry (not linked). 0 when the region cannot hold it right now.
+  uint32_t Build(std::string_view key, uint64_t hash, std::string_view value, int64_t deadline_ms);
+  // Links a built entry, replacing `old` (which may be empty). Bumps the watch slot.
+  void Publish(uint32_t block, const Found& old, uint64_t hash);
+
+  bool Expired(const EntryHeader* e, int64_t* now) const;
+  // Lazy expiry: true (and the entry reaped) when f names an expired entry.
+  bool ReapIfExpired(Found* f, uint64_t hash, int64_t* now);
+
+  void CopyValue(uint32_t block, std::string* out) const;
+  // Calls fn(data, len) for each stored piece of the value.
+  template <typename Fn>
+  void ForEachValuePiece(uint32_t block, Fn fn) const;
+  void TouchLru(EntryHeader* e, bool force);
+
+  void SetDeadline(uint32_t block, int64_t deadline_ms);
+
+  // Makes room for a write by evicting up to one victim per call under the store's policy, never
+  // `exclude`. false when nothing is eligible.
+  bool EvictOne(uint32_t exclude);
+  // One sampling round of active expiry: returns (sampled, reaped).
+  void ExpireSample(int samples, int64_t now, int* sampled, int* reaped);
+
+  void BumpWatch(uint64_t hash);
+  void BumpAllWatches();
+
+  uint64_t NextRandom();
+  uint32_t ArenaClock() const;
+  void Publish();  // refreshes the lock-free copies of count and used_memory
+
+  Arena* arena() const { return arena_; }
+
+ private:
+  uint32_t HashTag(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32); }
+  uint32_t Bucket(uint64_t hash) const {
+    return static_cast<uint32_t>((hash >> 12) & s_->bucket_mask);
+  }
+  void FreeBlocks(uint32_t head);
+  uint64_t HashOf(uint32_t block) const;
+  void Unlink(uint32_t block);
+
+  Arena* arena_;
+  uint32_t index_;
+  Shard* s_;
+  uint32_t* buckets_;
+  uint32_t* dense_;
+  uint32_t* ttl_;
+  RegionAllocator alloc_;
+};
+
+template <typename Fn>
+void ShardView::ForEachValuePiece(uint32_t block, Fn fn) const {
+  const EntryHeader* e = Entry(block);
+  const char* data = reinterpret_cast<const char*>(e + 1) + e->key_len;
+  size_t head_room = alloc_.PayloadSize(block) - sizeof(EntryHeader) - e->key_len;
+  size_t in_head = e->value_len < head_room ? e->value_len : head_room;
+  if (in_head) fn(data, in_head);
+  for (uint32_t c = e->chunk_next; c != 0;) {
+    const ChunkHeader* ch = reinterpret_cast<const ChunkHeader*>(alloc_.Payload(c));
+    fn(reinterpret_cast<const char*>(ch + 1), size_t{ch->len});
+    c = ch->next;
+  }
+}
+
+uint64_t HashKey(const Arena* arena, std::string_view key);
+// Frees shard i's watch slots that have had no waiter for the grace period (watch.cc).
+void ReclaimIdleWatchSlots(Arena* arena, uint32_t i);
+uint32_t ShardOf(const Arena* arena, uint64_t hash);
+
+}  // namespace ephpm::kv
+
+#endif  // EPHPM_RUNTIME_KV_SHARD_H_
