@@ -18,6 +18,12 @@ using ephpm::kv::Store;
 constexpr int kKeys = 1000;
 constexpr int kMixedKeys = 1'000'000;
 
+// Reports items/s (summed over threads) so 1- and 2-thread runs compare as throughput.
+struct ItemsOnExit {
+  benchmark::State& state;
+  ~ItemsOnExit() { state.SetItemsProcessed(state.iterations()); }
+};
+
 std::string Key(int i) { return "bench:key:" + std::to_string(i); }
 
 class Baseline {
@@ -49,7 +55,7 @@ class Baseline {
 Store* SharedStore() {
   static std::unique_ptr<Store> store = [] {
     ephpm::kv::Options o;
-    o.memory_limit = 1ull << 30;
+    o.memory_limit = 256ull << 20;  // the default [kv] memory_limit
     std::string error;
     return Store::CreatePrivate(o, &error);
   }();
@@ -79,6 +85,7 @@ void Prefill(size_t value_size) {
 }
 
 void BM_GetHit(benchmark::State& state) {
+  ItemsOnExit items(state);
   if (state.thread_index() == 0) Prefill(state.range(0));
   std::string out;
   int i = state.thread_index() * 7;
@@ -90,6 +97,7 @@ void BM_GetHit(benchmark::State& state) {
 }
 
 void BM_BaselineGetHit(benchmark::State& state) {
+  ItemsOnExit items(state);
   if (state.thread_index() == 0) Prefill(state.range(0));
   std::string out;
   int i = state.thread_index() * 7;
@@ -101,18 +109,21 @@ void BM_BaselineGetHit(benchmark::State& state) {
 }
 
 void BM_GetMiss(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string out;
   std::string key = "missing:" + std::to_string(state.thread_index());
   for (auto _ : state) benchmark::DoNotOptimize(SharedStore()->Get(key, &out));
 }
 
 void BM_BaselineGetMiss(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string out;
   std::string key = "missing:" + std::to_string(state.thread_index());
   for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Get(key, &out));
 }
 
 void BM_Set(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string value(state.range(0), 'w');
   int i = state.thread_index() * 7;
   for (auto _ : state) SharedStore()->Set(Keys()[i++ % kKeys], value, 0);
@@ -120,6 +131,7 @@ void BM_Set(benchmark::State& state) {
 }
 
 void BM_BaselineSet(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string value(state.range(0), 'w');
   int i = state.thread_index() * 7;
   for (auto _ : state) SharedBaseline()->Set(Keys()[i++ % kKeys], value);
@@ -127,18 +139,21 @@ void BM_BaselineSet(benchmark::State& state) {
 }
 
 void BM_Incr(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string key = "ctr:" + std::to_string(state.thread_index());
   int64_t r;
   for (auto _ : state) SharedStore()->IncrBy(key, 1, &r);
 }
 
 void BM_BaselineIncr(benchmark::State& state) {
+  ItemsOnExit items(state);
   std::string key = "ctr:" + std::to_string(state.thread_index());
   for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Incr(key));
 }
 
 // 90 % get / 10 % set over 1M keys of 64 bytes.
 void BM_Mixed90_10(benchmark::State& state) {
+  ItemsOnExit items(state);
   static bool filled = [] {
     std::string value(64, 'm');
     for (int i = 0; i < kMixedKeys; ++i) SharedStore()->Set(Keys()[i], value, 0);
@@ -156,6 +171,7 @@ void BM_Mixed90_10(benchmark::State& state) {
 }
 
 void BM_BaselineMixed90_10(benchmark::State& state) {
+  ItemsOnExit items(state);
   static bool filled = [] {
     std::string value(64, 'm');
     for (int i = 0; i < kMixedKeys; ++i) SharedBaseline()->Set(Keys()[i], value);

@@ -40,7 +40,7 @@ bool ShardView::EvictOne(uint32_t exclude) {
       const EntryHeader* e = Entry(candidate);
       if (Expired(e, &now)) {
         RemoveBlock(candidate);
-        s_->expired.fetch_add(1, std::memory_order_relaxed);
+        Count(s_->expired);
         return true;
       }
       uint32_t age = clock - e->lru_ms;
@@ -52,7 +52,7 @@ bool ShardView::EvictOne(uint32_t exclude) {
     if (victim == 0) return false;  // every draw hit the excluded key; the caller retries
   }
   RemoveBlock(victim);
-  s_->evictions.fetch_add(1, std::memory_order_relaxed);
+  Count(s_->evictions);
   return true;
 }
 

@@ -42,7 +42,7 @@ void ShardView::ExpireSample(int samples, int64_t now, int* sampled, int* reaped
     ++*sampled;
     if (Entry(block)->deadline_ms <= now) {
       RemoveBlock(block);
-      s_->expired.fetch_add(1, std::memory_order_relaxed);
+      Count(s_->expired);
       ++*reaped;
     }
   }

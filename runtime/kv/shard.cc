@@ -194,7 +194,7 @@ bool ShardView::Expired(const EntryHeader* e, int64_t* now) const {
 bool ShardView::ReapIfExpired(Found* f, uint64_t hash, int64_t* now) {
   if (f->block == 0 || !Expired(Entry(f->block), now)) return false;
   Remove(*f, hash);
-  s_->expired.fetch_add(1, std::memory_order_relaxed);
+  Count(s_->expired);
   *f = Found{};
   return true;
 }

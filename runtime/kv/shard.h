@@ -89,6 +89,12 @@ class ShardView {
 
   Arena* arena() const { return arena_; }
 
+  // Counters are written only under the shard lock, so a plain load+store (no locked
+  // read-modify-write) is enough; readers load them without the lock.
+  static void Count(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
  private:
   uint32_t HashTag(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32); }
   uint32_t Bucket(uint64_t hash) const {

@@ -123,12 +123,12 @@ bool Store::Get(std::string_view key, std::string* value) {
   Found f = view.Find(key, hash);
   int64_t now = 0;
   if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) {
-    view.shard()->misses.fetch_add(1, std::memory_order_relaxed);
+    ShardView::Count(view.shard()->misses);
     return false;
   }
   view.CopyValue(f.block, value);
   view.TouchLru(view.Entry(f.block), /*force=*/false);
-  view.shard()->hits.fetch_add(1, std::memory_order_relaxed);
+  ShardView::Count(view.shard()->hits);
   return true;
 }
 

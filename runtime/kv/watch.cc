@@ -90,7 +90,8 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
   WaitResult result;
   if (key.size() > kMaxKeyLength) return result;
   timeout_ms = std::max<int64_t>(timeout_ms, 0);
-  int64_t deadline = MonotonicMs() + timeout_ms;
+  // +1: MonotonicMs() truncates, and a wait must never end before timeout_ms has fully passed.
+  int64_t deadline = MonotonicMs() + timeout_ms + 1;
   uint64_t hash = HashKey(arena_.get(), key);
   uint32_t shard = ShardOf(arena_.get(), hash);
   auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
