@@ -1,0 +1,86 @@
+// The `ephpm` executable: dispatches subcommands.
+//
+//   ephpm php [php-cli options] script.php [args...]     runtime/php/cli.h (dispatched by hand)
+//   ephpm --config FILE php ...                           same, with FILE's [kv] section
+//   ephpm serve [--config FILE] ...                       runtime/http (server engineer)
+//
+// `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
+// (embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
+// the build next to `ephpm`), which behaves exactly like `ephpm php`; PHP_BINARY points at it so
+// tools that re-run PHP_BINARY with php-cli options (PHPUnit process isolation) keep working.
+#include <string.h>
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "runtime/php/cli.h"
+
+#ifndef EPHPM_VERSION
+#define EPHPM_VERSION "0.1.0"
+#endif
+
+namespace {
+
+const char* Basename(const char* path) {
+  const char* slash = strrchr(path, '/');
+  return slash != nullptr ? slash + 1 : path;
+}
+
+int RunPhp(int argc, char** argv, const char* argv0, std::string config_path) {
+  ephpm::php::CliContext context;
+  context.argv0 = argv0;
+  context.config_path = std::move(config_path);
+  return ephpm::php::PhpCliMain(argc, argv, context);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* argv0 = argc > 0 ? argv[0] : "ephpm";
+
+  // --- `ephpm php ...`, dispatched by hand before any option parsing -------------------------
+  if (strcmp(Basename(argv0), "ephpm-php") == 0) {
+    return RunPhp(argc - 1, argv + 1, argv0, std::string());
+  }
+  if (argc >= 2 && strcmp(argv[1], "php") == 0) {
+    return RunPhp(argc - 2, argv + 2, argv0, std::string());
+  }
+  if (argc >= 4 && strcmp(argv[1], "--config") == 0 && strcmp(argv[3], "php") == 0) {
+    return RunPhp(argc - 4, argv + 4, argv0, argv[2]);
+  }
+  if (argc >= 3 && strncmp(argv[1], "--config=", 9) == 0 && strcmp(argv[2], "php") == 0) {
+    return RunPhp(argc - 3, argv + 3, argv0, argv[1] + 9);
+  }
+
+  // --- everything else: CLI11 ------------------------------------------------------------------
+  CLI::App app{"ephpm: a PHP application server with an in-process key-value store"};
+  app.set_version_flag("--version", "ephpm " EPHPM_VERSION);
+  std::string config_path;
+  app.add_option("--config", config_path, "ephpm.toml to use (default: $EPHPM_CONFIG, ./ephpm.toml)");
+  app.require_subcommand(1);
+
+  // Listed for --help only: `php` is handled above and never reaches CLI11's parser.
+  CLI::App* php = app.add_subcommand(
+      "php", "Run PHP like php-cli, with the ephpm_kv_* store: ephpm php [options] script.php [args...]");
+  php->allow_extras();
+  php->prefix_command();
+
+  // SERVE: the server engineer (issue 4) registers the `serve` subcommand here and dispatches
+  // it below, e.g.
+  //   CLI::App* serve = app.add_subcommand("serve", "Serve PHP over HTTP");
+  //   ... options ...
+  //   if (*serve) return ephpm::http::ServeMain(config_path, ...);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*php) {
+    // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.
+    std::vector<std::string> rest = php->remaining();
+    std::vector<char*> args;
+    for (std::string& s : rest) args.push_back(s.data());
+    args.push_back(nullptr);
+    return RunPhp(static_cast<int>(rest.size()), args.data(), argv0, config_path);
+  }
+  return 0;
+}
