@@ -1,7 +1,7 @@
 // The arena: one mapping holding the whole store, laid out identically in every process.
 //
-//   [ArenaHeader][Shard x N][WatchSlot x N*kSlotsPerShard][per shard: buckets | dense | ttl]
-//   [per shard: data region]
+//   [ArenaHeader][Shard x N][WatchSlot x N*kSlotsPerShard]
+//   [buckets: shard 0..N-1][dense vectors: 0..N-1][TTL vectors: 0..N-1][data regions: 0..N-1]
 //
 // Everything inside refers to everything else by offset, never by pointer, because each process
 // maps the arena at its own address. Each shard owns its index and its data region outright, so a
@@ -98,8 +98,9 @@ struct ArenaHeader {
   uint64_t bucket_count;      // per shard
   uint64_t shards_offset;
   uint64_t slots_offset;
-  uint64_t index_offset;      // first shard's buckets; each shard's index is index_stride apart
-  uint64_t index_stride;
+  uint64_t buckets_offset;    // all shards' bucket arrays, shard after shard
+  uint64_t dense_offset;      // all shards' dense vectors
+  uint64_t ttl_offset;        // all shards' TTL vectors
   uint64_t regions_offset;
   std::atomic<uint64_t> version_counter;
   std::atomic<uint64_t> slots_total;  // watch slots in use, all shards
@@ -128,11 +129,15 @@ class Arena {
            size_t{shard_index} * kSlotsPerShard;
   }
   uint32_t* buckets(uint32_t i) const {
-    return reinterpret_cast<uint32_t*>(base_ + header()->index_offset +
-                                       header()->index_stride * i);
+    return reinterpret_cast<uint32_t*>(base_ + header()->buckets_offset) +
+           header()->bucket_count * i;
   }
-  uint32_t* dense(uint32_t i) const { return buckets(i) + header()->bucket_count; }
-  uint32_t* ttl(uint32_t i) const { return dense(i) + header()->capacity; }
+  uint32_t* dense(uint32_t i) const {
+    return reinterpret_cast<uint32_t*>(base_ + header()->dense_offset) + header()->capacity * i;
+  }
+  uint32_t* ttl(uint32_t i) const {
+    return reinterpret_cast<uint32_t*>(base_ + header()->ttl_offset) + header()->capacity * i;
+  }
   char* region(uint32_t i) const {
     return base_ + header()->regions_offset + header()->region_bytes * i;
   }
