@@ -22,6 +22,7 @@ if (!is_file($autoload)) {
 }
 /** @var Composer\Autoload\ClassLoader $loader */
 $loader = require $autoload;
+define('EPHPM_TEST_AUTOLOAD', realpath($autoload));
 // The matrix legs install this package as a path dependency, whose autoload-dev is not loaded.
 $loader->addPsr4('Ephpm\\Cache\\Symfony\\Tests\\', __DIR__);
 
