@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# PHP-level contract suite of the ephpm_kv_* functions, run under `ephpm php` (issue 3).
+# Each run prints "N passed, M failed"; the suite fails if any run fails.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/build.sh release ephpm >/dev/null || { echo "build failed"; exit 1; }
+EPHPM=$PWD/build/runtime/ephpm
+T=$PWD/runtime/php/tests
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"   # no stray ./ephpm.toml
+
+status=0
+run() {  # run LABEL [ENV=...] -- FILES...
+  local label=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  echo "--- $label"
+  if ! env -u EPHPM_CONFIG "${envs[@]}" "$EPHPM" php "$T/run.php" "$@"; then
+    echo "--- $label: FAILED"
+    status=1
+  fi
+}
+
+cat > tiny.toml <<'TOML'
+[kv]
+memory_limit = "1MB"
+eviction_policy = "noeviction"
+shards = 1
+TOML
+
+run "contract (default [kv], sweeper on)" -- "$T/contract_test.php"
+run "reflection vs ephpm_kv.stub.php, strict_types" -- "$T/reflection_test.php" "$T/strict_test.php"
+run "thread wake-up, cancellation, watch slots, C++ boundary (EPHPM_TEST_HOOKS=1)" EPHPM_TEST_HOOKS=1 -- "$T/hooks_test.php"
+run "lazy expiry (EPHPM_KV_SWEEPER=0)" EPHPM_KV_SWEEPER=0 -- "$T/nosweeper_test.php"
+run "[kv] from EPHPM_CONFIG: 1MB noeviction" EPHPM_CONFIG="$tmp/tiny.toml" -- "$T/config_test.php"
+exit $status
