@@ -28,8 +28,10 @@ class EphpmKvAdapter extends AbstractAdapter
     private readonly MarshallerInterface $marshaller;
 
     /**
-     * @param string                   $namespace       prefix of every key of this pool (reserved characters {}()/\@: are refused)
-     * @param int                      $defaultLifetime seconds for items saved without an explicit expiry; 0 = no expiry
+     * @param string                   $namespace       prefix of every key of this pool (the reserved
+     *                                                   characters {}()/\@: are refused)
+     * @param int                      $defaultLifetime seconds for items saved without an explicit expiry;
+     *                                                   0 = no expiry
      * @param KvOpsInterface|null      $ops             the backend; defaults to SapiKvOps (the ephpm_kv_* functions)
      * @param MarshallerInterface|null $marshaller      defaults to Symfony's DefaultMarshaller
      *
@@ -67,25 +69,23 @@ class EphpmKvAdapter extends AbstractAdapter
     }
 
     /**
-     * @param array<array-key, string> $ids
+     * @param array<mixed> $ids
      *
      * @return iterable<array-key, mixed>
      */
     protected function doFetch(array $ids): iterable
     {
         $byKey = [];
+        $keys = [];
         foreach ($ids as $id) {
-            $byKey[self::encodeId($id)] = $id;
+            $id = self::toId($id);
+            $keys[] = $key = self::encodeId($id);
+            $byKey[$key] = $id;
         }
-        if (1 === \count($byKey)) {
-            $key = (string) array_key_first($byKey);
-            $value = $this->ops->get($key);
-            $raw = null === $value ? [] : [$key => $value];
+        if (1 === \count($keys)) {
+            $value = $this->ops->get($keys[0]);
+            $raw = null === $value ? [] : [$keys[0] => $value];
         } else {
-            $keys = [];
-            foreach ($byKey as $key => $id) {
-                $keys[] = (string) $key;
-            }
             $raw = $this->ops->mget($keys);
         }
 
@@ -97,10 +97,11 @@ class EphpmKvAdapter extends AbstractAdapter
             }
             try {
                 $values[$byKey[$key]] = $this->marshaller->unmarshall($value);
-            } catch (\Exception $e) {
-                $error ??= $e;
-            } catch (\Error $e) {
-                $error ??= new \ErrorException($e->getMessage(), (int) $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
+            } catch (\Throwable $e) {
+                // An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling.
+                $error ??= $e instanceof \Exception
+                    ? $e
+                    : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
             }
         }
 
@@ -123,12 +124,12 @@ class EphpmKvAdapter extends AbstractAdapter
     }
 
     /**
-     * @param array<array-key, string> $ids
+     * @param array<mixed> $ids
      */
     protected function doDelete(array $ids): bool
     {
         foreach ($ids as $id) {
-            $this->ops->del(self::encodeId((string) $id));
+            $this->ops->del(self::encodeId(self::toId($id)));
         }
 
         return true;
@@ -137,51 +138,57 @@ class EphpmKvAdapter extends AbstractAdapter
     /**
      * @param array<array-key, mixed> $values
      *
-     * @return array<array-key, array-key>|bool
+     * @return list<array-key>|bool
      */
     protected function doSave(array $values, int $lifetime): array|bool
     {
+        $notSerialized = null;
+        $serialized = $this->marshaller->marshall($values, $notSerialized);
+        // Values the marshaller could not serialize (closures, ...) are failures, never silently dropped.
         $failed = [];
-        $serialized = $this->marshaller->marshall($values, $failed);
-        $failed ??= [];
-        if ([] === $serialized) {
-            return $failed;
-        }
-
-        if (1 === \count($serialized)) {
-            foreach ($serialized as $id => $value) {
-                $this->write((string) $id, $value, $lifetime, $failed);
-            }
-
-            return $failed;
+        foreach ($notSerialized ?? [] as $id) {
+            $failed[] = self::toId($id);
         }
 
         $batch = [];
+        $keys = [];
         foreach ($serialized as $id => $value) {
-            $batch[self::encodeId((string) $id)] = $value;
+            if (!\is_string($value)) {
+                $failed[] = $id; // a marshaller must produce strings
+                continue;
+            }
+            $keys[$id] = $key = self::encodeId((string) $id);
+            $batch[$key] = $value;
         }
-        if (!$this->ops->mset($batch, $lifetime)) {
-            // The store refused at least one pair without saying which: write them one by one to find out.
-            foreach ($serialized as $id => $value) {
-                $this->write((string) $id, $value, $lifetime, $failed);
+        if ([] === $batch) {
+            return $failed;
+        }
+
+        if (1 === \count($batch) || !$this->ops->mset($batch, $lifetime)) {
+            // One value, or the store refused at least one pair of the batch without saying which: write one by one.
+            foreach ($keys as $id => $key) {
+                if (!$this->ops->set($key, $batch[$key], $lifetime)) {
+                    // Report the failure, and drop whatever older value the key held: a failed overwrite must read as
+                    // a miss, not as a stale hit (the original ePHPm has already dropped it; ephpm keeps it).
+                    $failed[] = $id;
+                    $this->ops->del($key);
+                }
             }
         }
 
         return $failed;
     }
 
-    /**
-     * @param list<array-key> $failed
-     */
-    private function write(string $id, string $value, int $lifetime, array &$failed): void
+    private static function toId(mixed $id): string
     {
-        $key = self::encodeId($id);
-        if (!$this->ops->set($key, $value, $lifetime)) {
-            // Report the failure, and drop whatever older value the key held: a failed overwrite must read as a miss,
-            // not as a stale hit (on the original ePHPm the old value is already gone; on ephpm it is still there).
-            $failed[] = $id;
-            $this->ops->del($key);
+        if (\is_string($id)) {
+            return $id;
         }
+        if (\is_int($id)) {
+            return (string) $id;
+        }
+
+        throw new \UnexpectedValueException('Cache ids are strings, got ' . get_debug_type($id) . '.');
     }
 
     /**

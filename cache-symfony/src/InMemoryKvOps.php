@@ -53,7 +53,7 @@ final class InMemoryKvOps implements KvOpsInterface
     {
         $hits = [];
         foreach ($keys as $key) {
-            $value = $this->get((string) $key);
+            $value = $this->get($key);
             if (null !== $value) {
                 $hits[$key] = $value;
             }
@@ -120,10 +120,10 @@ final class InMemoryKvOps implements KvOpsInterface
         if (false === $value) {
             return false;
         }
-        $sum = $value + $delta;
-        if (!\is_int($sum)) {
-            return false; // int64 overflow turned the result into a float
+        if (($delta > 0 && $value > \PHP_INT_MAX - $delta) || ($delta < 0 && $value < \PHP_INT_MIN - $delta)) {
+            return false; // int64 overflow
         }
+        $sum = $value + $delta;
         self::$data[$key][0] = (string) $sum;
 
         return $sum;

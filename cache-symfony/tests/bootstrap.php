@@ -35,7 +35,11 @@ if (!is_file($integrationDir . '/CachePoolTest.php')) {
 // Only the test classes: Debian's autoload.php would also register its own psr/cache 1.0.
 spl_autoload_register(static function (string $class) use ($integrationDir): void {
     $prefix = 'Cache\\IntegrationTests\\';
-    if (str_starts_with($class, $prefix) && is_file($file = $integrationDir . '/' . substr($class, strlen($prefix)) . '.php')) {
+    if (!str_starts_with($class, $prefix)) {
+        return;
+    }
+    $file = $integrationDir . '/' . substr($class, strlen($prefix)) . '.php';
+    if (is_file($file)) {
         require $file;
     }
 });

@@ -22,8 +22,12 @@ abstract class AdapterTestCase extends TestCase
         Backend::flush();
     }
 
-    protected function adapter(string $namespace = 'unit', int $defaultLifetime = 0, ?KvOpsInterface $ops = null, ?MarshallerInterface $marshaller = null): EphpmKvAdapter
-    {
+    protected function adapter(
+        string $namespace = 'unit',
+        int $defaultLifetime = 0,
+        ?KvOpsInterface $ops = null,
+        ?MarshallerInterface $marshaller = null,
+    ): EphpmKvAdapter {
         return new EphpmKvAdapter($namespace, $defaultLifetime, $ops ?? Backend::ops(), $marshaller);
     }
 

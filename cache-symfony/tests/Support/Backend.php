@@ -54,8 +54,14 @@ final class Backend
     {
         $version = class_exists(\Composer\InstalledVersions::class)
             ? \Composer\InstalledVersions::getPrettyVersion('symfony/cache') : '?';
-        fwrite(\STDOUT, sprintf("backend: %s, symfony/cache %s, PHP %s (%s), zend.assertions=%s\n",
-            self::name(), $version, \PHP_VERSION, \PHP_SAPI, ini_get('zend.assertions')));
+        fwrite(\STDOUT, sprintf(
+            "backend: %s, symfony/cache %s, PHP %s (%s), zend.assertions=%s\n",
+            self::name(),
+            $version,
+            \PHP_VERSION,
+            \PHP_SAPI,
+            ini_get('zend.assertions')
+        ));
         if (self::SAPI === self::name() && !\function_exists('ephpm_kv_get')) {
             fwrite(\STDERR, "EPHPM_KV_BACKEND=sapi needs the ephpm_kv_* functions: run under `ephpm php`.\n");
             exit(1);

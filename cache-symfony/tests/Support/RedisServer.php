@@ -29,8 +29,11 @@ final class RedisServer
         self::$dir = sys_get_temp_dir() . '/ephpm-redis-' . getmypid();
         @mkdir(self::$dir, 0700, true);
         $proc = proc_open(
-            ['redis-server', '--port', (string) $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', self::$dir],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['file', self::$dir . '/log', 'a'], 2 => ['file', self::$dir . '/log', 'a']],
+            [
+                'redis-server', '--port', (string) $port, '--bind', '127.0.0.1',
+                '--save', '', '--appendonly', 'no', '--dir', self::$dir,
+            ],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log = self::$dir . '/log', 'a'], 2 => ['file', $log, 'a']],
             $pipes,
         );
         if (!\is_resource($proc)) {

@@ -126,7 +126,7 @@ final class EphpmKvAdapterTest extends AdapterTestCase
 
         // In one commit: the bad item fails the commit, the good ones are stored anyway.
         $pool->saveDeferred($pool->getItem('ok1')->set('one'));
-        $pool->saveDeferred($pool->getItem('bad')->set(new class() {
+        $pool->saveDeferred($pool->getItem('bad')->set(new class () {
             public \Closure $f;
 
             public function __construct()
@@ -189,7 +189,10 @@ final class EphpmKvAdapterTest extends AdapterTestCase
 
     public function testOddKeysRoundTripWithoutCollisions(): void
     {
-        $keys = ["a\0b", "a\0c", 'a', "a\0", "\0", "\xff\xfe", "\xff", "line\nbreak", "cr\rlf\n", "tab\there", 'é', "\xc3", 'ns.x', ' '];
+        $keys = [
+            "a\0b", "a\0c", 'a', "a\0", "\0", "\xff\xfe", "\xff",
+            "line\nbreak", "cr\rlf\n", "tab\there", 'é', "\xc3", 'ns.x', ' ',
+        ];
         $pool = $this->adapter('odd');
         foreach ($keys as $i => $key) {
             self::assertTrue($pool->save($pool->getItem($key)->set("value $i")), bin2hex($key));
@@ -371,7 +374,7 @@ final class EphpmKvAdapterTest extends AdapterTestCase
 
     public function testCustomMarshallerIsUsedBothWays(): void
     {
-        $marshaller = new class() implements MarshallerInterface {
+        $marshaller = new class () implements MarshallerInterface {
             public int $marshalled = 0;
             public int $unmarshalled = 0;
 

@@ -61,7 +61,8 @@ final class RefusedSaveTest extends TestCase
         $pool->saveDeferred($pool->getItem('two')->set(2));
         self::assertFalse($pool->commit());
         self::assertCount(1, $logger->messages('warning'));
-        self::assertStringContainsString('big', json_encode($logger->records, \JSON_THROW_ON_ERROR | \JSON_INVALID_UTF8_SUBSTITUTE));
+        $log = json_encode($logger->records, \JSON_THROW_ON_ERROR | \JSON_INVALID_UTF8_SUBSTITUTE);
+        self::assertStringContainsString('big', $log);
 
         $fresh = new EphpmKvAdapter('batch', 0, $ops);
         self::assertSame(1, $fresh->getItem('one')->get());

@@ -18,8 +18,17 @@ final class SapiKvOpsTest extends AdapterTestCase
         $script = <<<'PHP'
             require getenv('AUTOLOAD');
             if (function_exists('ephpm_kv_get')) { echo "functions present\n"; exit(2); }
-            foreach ([fn () => new Ephpm\Cache\Symfony\SapiKvOps(), fn () => new Ephpm\Cache\Symfony\EphpmKvAdapter('app')] as $f) {
-                try { $f(); echo "no exception\n"; } catch (\LogicException $e) { echo get_class($e), "\n", $e->getMessage(), "\n"; }
+            $makers = [
+                fn () => new Ephpm\Cache\Symfony\SapiKvOps(),
+                fn () => new Ephpm\Cache\Symfony\EphpmKvAdapter('app'),
+            ];
+            foreach ($makers as $f) {
+                try {
+                    $f();
+                    echo "no exception\n";
+                } catch (\LogicException $e) {
+                    echo get_class($e), "\n", $e->getMessage(), "\n";
+                }
             }
             PHP;
         [$code, $out, $err] = self::runProcess([$php, '-r', $script], ['AUTOLOAD' => (string) EPHPM_TEST_AUTOLOAD]);

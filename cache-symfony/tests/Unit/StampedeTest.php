@@ -37,16 +37,26 @@ final class StampedeTest extends TestCase
         rmdir($this->dir);
     }
 
+    /** @return list<string> */
+    private function workerCommand(string $php, string $log): array
+    {
+        return [
+            $php,
+            \dirname(__DIR__) . '/Fixtures/stampede-worker.php',
+            (string) EPHPM_TEST_AUTOLOAD,
+            $this->dir . '/store',
+            $this->dir . '/lock',
+            $log,
+            '1500',
+        ];
+    }
+
     public function testTwoProcessesOneComputes(): void
     {
         $log = $this->dir . '/computed';
         $php = getenv('EPHPM_TEST_PHP') ?: \PHP_BINARY;
         $pipesA = $pipesB = [];
-        $a = proc_open(
-            [$php, \dirname(__DIR__) . '/Fixtures/stampede-worker.php', (string) EPHPM_TEST_AUTOLOAD, $this->dir . '/store', $this->dir . '/lock', $log, '1500'],
-            [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
-            $pipesA,
-        );
+        $a = proc_open($this->workerCommand($php, $log), [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipesA);
         self::assertIsResource($a);
         // Wait until A holds the lock and is computing, then start B.
         $deadline = microtime(true) + 20;
@@ -57,11 +67,7 @@ final class StampedeTest extends TestCase
             proc_terminate($a);
             self::fail('the first worker never started computing: ' . stream_get_contents($pipesA[2]));
         }
-        $b = proc_open(
-            [$php, \dirname(__DIR__) . '/Fixtures/stampede-worker.php', (string) EPHPM_TEST_AUTOLOAD, $this->dir . '/store', $this->dir . '/lock', $log, '1500'],
-            [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
-            $pipesB,
-        );
+        $b = proc_open($this->workerCommand($php, $log), [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipesB);
         self::assertIsResource($b);
 
         $outA = stream_get_contents($pipesA[1]) . stream_get_contents($pipesA[2]);
