@@ -52,15 +52,6 @@ bool OwnerAlive(const ArenaHeader* h) {
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-void InitRobustMutex(pthread_mutex_t* mu) {
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(mu, &attr);
-  pthread_mutexattr_destroy(&attr);
-}
-
 // Byte layout of an arena for the given options.
 struct Layout {
   uint64_t region_bytes, capacity, bucket_count;
@@ -208,7 +199,6 @@ std::unique_ptr<Arena> Arena::Create(Kind kind, const std::string& name, const O
   h->slot_grace_ms.store(kWatchSlotGraceMs);
   for (uint32_t i = 0; i < options.shards; ++i) {
     Shard* s = new (arena->shard(i)) Shard();
-    InitRobustMutex(&s->mu);
     s->bucket_mask = l.bucket_count - 1;
     s->rng = h->seed ^ (0x9E3779B97F4A7C15ull * (i + 1));
     RegionAllocator::Reset(&s->alloc, l.region_bytes);

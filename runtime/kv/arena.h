@@ -63,7 +63,7 @@ struct WatchSlot {
 };
 
 struct alignas(64) Shard {
-  pthread_mutex_t mu;  // robust, process-shared; guards everything below but the atomics
+  std::atomic<uint32_t> lock_word;  // OwnerLock; guards everything below but the atomics
   RegionAllocator::State alloc;
   uint64_t bucket_mask;
   uint32_t count;      // entries (also the dense vector's length)

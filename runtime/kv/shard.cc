@@ -1,5 +1,7 @@
 #include "runtime/kv/shard.h"
 
+#include "runtime/kv/owner_lock.h"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,16 +34,14 @@ uint32_t ShardOf(const Arena* arena, uint64_t hash) {
 }
 
 ShardLock::ShardLock(Arena* arena, uint32_t index) : shard_(arena->shard(index)) {
-  int rc = pthread_mutex_lock(&shard_->mu);
-  if (rc == EOWNERDEAD) {
+  if (OwnerLock::Lock(&shard_->lock_word)) {
     arena->ResetShard(index);
     ShardView(arena, index).BumpAllWatches();
     shard_->discards.fetch_add(1, std::memory_order_relaxed);
-    pthread_mutex_consistent(&shard_->mu);
   }
 }
 
-ShardLock::~ShardLock() { pthread_mutex_unlock(&shard_->mu); }
+ShardLock::~ShardLock() { OwnerLock::Unlock(&shard_->lock_word); }
 
 ShardView::ShardView(Arena* arena, uint32_t index)
     : arena_(arena),

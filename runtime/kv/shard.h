@@ -25,8 +25,8 @@ inline constexpr int kEvictionSamples = 16;
 inline constexpr int kMaxVictimsPerWrite = 100;
 inline constexpr int64_t kMaxDeadlineMs = INT64_MAX / 4;  // saturation point of now + ttl
 
-// Locks a shard. If the previous holder died with the lock held (EOWNERDEAD), the shard's contents
-// may be half-written: it is discarded (entries lost, watchers woken) and the lock made consistent.
+// Locks a shard. If the previous holder died with the lock held, the shard's contents may be
+// half-written: it is discarded (entries lost, watchers woken) before the caller sees it.
 class ShardLock {
  public:
   ShardLock(Arena* arena, uint32_t index);

@@ -284,6 +284,19 @@ bool Store::DelIfEq(std::string_view key, std::string_view token) {
   return true;
 }
 
+uint64_t Store::DiscardedShards() {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < arena_->header()->shard_count; ++i) {
+    total += arena_->shard(i)->discards.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+void Store::AbandonLockForTesting(std::string_view key) {
+  uint32_t shard = ShardOf(arena_.get(), HashKey(arena_.get(), key));
+  new ShardLock(arena_.get(), shard);  // never destroyed: the lock stays held
+}
+
 Stats Store::GetStats() {
   Stats st;
   const ArenaHeader* h = arena_->header();

@@ -128,6 +128,12 @@ class Store {
   // Number of watch slots currently allocated (test hook and diagnostics).
   uint64_t WatchSlotCount();
 
+  // Times a shard was discarded because a process died holding its lock.
+  uint64_t DiscardedShards();
+  // Test hook: takes the lock of `key`'s shard and never releases it, as a process killed inside
+  // a write would.
+  void AbandonLockForTesting(std::string_view key);
+
   bool is_named() const;
   const std::string& name() const;  // empty unless named
   const Options& options() const;

@@ -174,6 +174,30 @@ TEST(ConcurrencyTest, WaiterInOneProcessWokenByWriteInAnother) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST(ConcurrencyTest, ProcessDyingWithLockHeldCostsOnlyItsShard) {
+  auto s = MakeShared(16ull << 20, 4);
+  for (int i = 0; i < 400; ++i) ASSERT_TRUE(s->Set("k" + std::to_string(i), "v", 0));
+  pid_t child = fork();
+  if (child == 0) {
+    s->AbandonLockForTesting("k0");
+    _exit(0);  // dies holding k0's shard lock
+  }
+  int status;
+  waitpid(child, &status, 0);
+  auto start = std::chrono::steady_clock::now();
+  std::string v;
+  EXPECT_FALSE(s->Get("k0", &v));  // its shard was discarded, not wedged
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(s->DiscardedShards(), 1u);
+  int survivors = 0;
+  for (int i = 0; i < 400; ++i) survivors += s->Exists("k" + std::to_string(i));
+  EXPECT_GT(survivors, 200);  // the other three shards kept their entries
+  EXPECT_LT(survivors, 400);
+  EXPECT_TRUE(s->Set("k0", "again", 0));
+  ASSERT_TRUE(s->Get("k0", &v));
+  EXPECT_EQ(v, "again");
+}
+
 // A writer process is SIGKILLed at random moments, 200+ times. The parent keeps using the store
 // with a deadline: it must never hang, never read a torn value, and keep working.
 TEST(ConcurrencyTest, WriterKilledInLoopNeverWedgesTheStore) {
@@ -206,6 +230,8 @@ TEST(ConcurrencyTest, WriterKilledInLoopNeverWedgesTheStore) {
     waitpid(child, &status, 0);
   }
   EXPECT_EQ(torn, 0);
+  std::printf("shards discarded after a holder was killed: %llu\n",
+              static_cast<unsigned long long>(s->DiscardedShards()));
   // Still fully usable: every shard's lock is acquirable and writes land.
   for (int i = 0; i < 500; ++i) ASSERT_TRUE(s->Set("after" + std::to_string(i), "ok", 0));
   std::string v;
