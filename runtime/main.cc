@@ -15,6 +15,9 @@
 #include <CLI/CLI.hpp>
 
 #include "runtime/php/cli.h"
+#ifdef EPHPM_HAVE_SERVE
+#include "runtime/http/serve.h"
+#endif
 
 #ifndef EPHPM_VERSION
 #define EPHPM_VERSION "0.1.0"
@@ -66,14 +69,25 @@ int main(int argc, char** argv) {
   php->allow_extras();
   php->prefix_command();
 
-  // SERVE: the server engineer (issue 4) registers the `serve` subcommand here and dispatches
-  // it below, e.g.
-  //   CLI::App* serve = app.add_subcommand("serve", "Serve PHP over HTTP");
-  //   ... options ...
-  //   if (*serve) return ephpm::http::ServeMain(config_path, ...);
+#ifdef EPHPM_HAVE_SERVE
+  // `ephpm serve`: HTTP server (runtime/http/serve.h). --config may come before or after `serve`.
+  ephpm::http::ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the document root over HTTP with PHP");
+  serve->add_option("--config", serve_options.config_path,
+                    "ephpm.toml to use (default: $EPHPM_CONFIG, ./ephpm.toml)");
+  serve->add_option("--listen", serve_options.listen, "listen address host:port (overrides [server] listen)");
+  serve->add_option("--document-root", serve_options.document_root,
+                    "document root (overrides [server] document_root; relative to the current directory)");
+#endif
 
   CLI11_PARSE(app, argc, argv);
 
+#ifdef EPHPM_HAVE_SERVE
+  if (*serve) {
+    if (serve_options.config_path.empty()) serve_options.config_path = config_path;
+    return ephpm::http::ServeMain(serve_options);
+  }
+#endif
   if (*php) {
     // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.
     std::vector<std::string> rest = php->remaining();
