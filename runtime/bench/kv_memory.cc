@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   uint64_t before = ResidentBytes();
-  char key[17], value[33];
+  char key[32], value[48];  // the texts are exactly 16 and 32 bytes for i < 10^12
   for (uint64_t i = 0; i < n; ++i) {
     std::snprintf(key, sizeof(key), "key:%012llu", static_cast<unsigned long long>(i));
     std::snprintf(value, sizeof(value), "value:%026llu", static_cast<unsigned long long>(i));
