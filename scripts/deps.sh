@@ -12,6 +12,8 @@ packages=(
   # embedded PHP 8.2 and the extensions users expect to load under `ephpm`
   libphp8.2-embed php8.2-dev php8.2-cli php8.2-opcache php8.2-mbstring php8.2-xml php8.2-intl
   php-apcu php-igbinary php-redis php-memcached composer
+  # cache/integration-tests 0.17 (PSR-6/PSR-16/tag suites of cache-symfony; not on our Packagist mirror)
+  php-cache-integration-tests
   # peers for tests and benchmarks (started by the scripts on 127.0.0.1, stopped by pid)
   redis-server memcached nginx-light php8.2-fpm wrk
   # plots for `make bench`

@@ -339,6 +339,7 @@ final class EphpmKvAdapterTest extends AdapterTestCase
         $calls = 0;
         $compute = function (ItemInterface $item) use (&$calls): int {
             $item->expiresAfter(60);
+            usleep(5_000); // a measurable computation time, stored as the ctime metadata
 
             return ++$calls;
         };
@@ -352,6 +353,7 @@ final class EphpmKvAdapterTest extends AdapterTestCase
         self::assertArrayHasKey(ItemInterface::METADATA_EXPIRY, $metadata);
         self::assertEqualsWithDelta(microtime(true) + 60, $metadata[ItemInterface::METADATA_EXPIRY], 2.0);
         self::assertArrayHasKey(ItemInterface::METADATA_CTIME, $metadata);
+        self::assertGreaterThanOrEqual(5, $metadata[ItemInterface::METADATA_CTIME]);
     }
 
     public function testIgbinaryMarshallerInjection(): void
