@@ -5,7 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/build.sh release ephpm >/dev/null || { echo "build failed"; exit 1; }
-EPHPM=$PWD/build/runtime/ephpm
+ROOT=$PWD
+EPHPM=$ROOT/build/runtime/ephpm
 status=0
 
 echo "--- CLI behaviour"
@@ -14,7 +15,7 @@ bash runtime/php/tests/cli_test.sh "$EPHPM" || status=1
 echo "--- /usr/bin/phpunit under ephpm php"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-out=$(cd "$tmp" && env -u EPHPM_CONFIG "$EPHPM" php /usr/bin/phpunit -c "$PWD/runtime/php/tests/phpunit/phpunit.xml" 2>&1)
+out=$(cd "$tmp" && env -u EPHPM_CONFIG "$EPHPM" php /usr/bin/phpunit -c "$ROOT/runtime/php/tests/phpunit/phpunit.xml" 2>&1)
 rc=$?
 echo "$out" | tail -3
 if [ $rc -ne 0 ] || [[ "$out" != *"OK ("* ]]; then echo "phpunit suite FAILED (rc=$rc)"; status=1; fi
