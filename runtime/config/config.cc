@@ -260,6 +260,10 @@ class Loader {
         else if (v == "ignore") s.hidden_files = HiddenFiles::kIgnore;
         else if (v == "allow") s.hidden_files = HiddenFiles::kAllow;
         else return Error(T, k, "unknown policy " + Quote(v) + " (expected deny, ignore, allow)");
+      } else if (k == "php_queue_size") {
+        int64_t v;
+        if (!Integer(T, k, node, 1, 65536, &v)) return;
+        s.php_queue_size = static_cast<int>(v);
       } else if (k == "request") {
         if (Table(T, k, node)) Request(*node.as_table());
       } else if (k == "timeouts") {
@@ -267,7 +271,7 @@ class Loader {
       } else {
         return Unknown(T, k,
                        "listen, document_root, index_files, fallback, hidden_files, "
-                       "[server.request], [server.timeouts]");
+                       "php_queue_size, [server.request], [server.timeouts]");
       }
       if (failed()) return;
     }

@@ -43,6 +43,8 @@ struct ServerConfig {
   // URL path of the front controller used when nothing else matches; "" disables the fallback.
   std::string fallback = "/index.php";
   HiddenFiles hidden_files = HiddenFiles::kDeny;
+  // Requests waiting for the PHP thread; beyond this the server answers 503 + Retry-After.
+  int php_queue_size = 128;
   // [server.request]
   uint64_t max_body_size = 8ull << 20;    // 413 above this
   uint64_t max_header_size = 8ull << 10;  // 431 above this (request line + all headers)

@@ -144,7 +144,7 @@ int ServeMain(const ServeOptions& opts) {
     php::RestoreSignalMask(&old);
   }
 
-  JobQueue queue(kPhpQueueCapacity);
+  JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
   PhpThreadState php_state;
   php_state.queue = &queue;
   php_state.options.kv_store = store.get();

@@ -568,6 +568,8 @@ struct Server::Impl {
       if (ec) {
         if (ec == bhttp::error::header_limit) {
           co_await SendError(stream, 431, 11, false, false);
+        } else if (ec == bhttp::error::body_limit) {  // Content-Length above max_body_size
+          co_await SendError(stream, 413, 11, false, false);
         } else if (ec == beast::error::timeout) {
           co_await SendError(stream, 408, 11, false, false);
         } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&

@@ -55,7 +55,6 @@ class JobQueue {
   bool closed_ = false;
 };
 
-inline constexpr size_t kPhpQueueCapacity = 128;
 // Streaming responses: the PHP thread blocks while this much output is not yet written.
 inline constexpr size_t kStreamHighWater = 256 * 1024;
 

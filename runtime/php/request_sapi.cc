@@ -341,7 +341,8 @@ bool IsFatal(int type) {
 }
 
 // Runs the PHP part of a request. Only plain data lives in this frame across the zend_try.
-void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* last_error) {
+void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* last_error,
+               bool* display_errors) {
   const RequestInfo& r = *ctx->info;
   zend_file_handle file;
   *startup_failed = false;
@@ -358,6 +359,7 @@ void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* la
   zend_end_try();
   *bailout = CG(unclean_shutdown) != 0;
   *last_error = PG(last_error_type);
+  *display_errors = PG(display_errors) != 0;
   zend_try { php_request_shutdown(nullptr); }
   zend_end_try();
 }
@@ -421,7 +423,8 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   g_watchdog.Arm();
   bool startup_failed = false, bailout = false;
   int last_error = 0;
-  RunScript(&ctx, &startup_failed, &bailout, &last_error);
+  bool display_errors = false;
+  RunScript(&ctx, &startup_failed, &bailout, &last_error, &display_errors);
   bool timed_out = g_watchdog.Disarm();
 
   SG(server_context) = nullptr;
@@ -449,13 +452,25 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
     std::string body = ctx.out.empty() ? "504 Gateway Timeout\n" : std::move(ctx.out);
     ctx.writer->Complete(504, {"Content-Type: text/html; charset=UTF-8"}, std::move(body));
   } else if (outcome == Outcome::kError) {
-    ctx.writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
-                         "500 Internal Server Error\n");
+    // A bailout: 500, and the partial body is dropped unless display_errors shows the error.
+    if (display_errors && !ctx.out.empty()) {
+      ctx.writer->Complete(500, {"Content-Type: text/html; charset=UTF-8"}, std::move(ctx.out));
+    } else {
+      ctx.writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
+                           "500 Internal Server Error\n");
+    }
   } else {
     int status = ctx.headers_captured ? ctx.status : 200;
-    if (IsFatal(last_error) && status == 200) {
-      status = 500;
+    if (IsFatal(last_error) && (status == 200 || status == 500)) {
+      // Fatal without a bailout (uncaught exception): 500 unless the script chose another
+      // status; the partial body is dropped unless display_errors shows the error.
       outcome = Outcome::kError;
+      if (!display_errors) {
+        ctx.writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
+                             "500 Internal Server Error\n");
+        return outcome;
+      }
+      status = 500;
     }
     ctx.writer->Complete(status, std::move(ctx.header_lines), std::move(ctx.out));
   }

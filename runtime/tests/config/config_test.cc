@@ -44,6 +44,7 @@ TEST(ConfigDefaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.server.index_files, (std::vector<std::string>{"index.php", "index.html"}));
   EXPECT_EQ(c.server.fallback, "/index.php");
   EXPECT_EQ(c.server.hidden_files, HiddenFiles::kDeny);
+  EXPECT_EQ(c.server.php_queue_size, 128);
   EXPECT_EQ(c.server.max_body_size, 8u << 20);
   EXPECT_EQ(c.server.max_header_size, 8u << 10);
   EXPECT_EQ(c.server.header_read_timeout, 10);
@@ -72,6 +73,7 @@ document_root = "web"
 index_files = ["app.php"]
 fallback = "/app.php"
 hidden_files = "ignore"
+php_queue_size = 4
 [server.request]
 max_body_size = "100MB"
 max_header_size = 16384
@@ -87,6 +89,7 @@ request = 120
   EXPECT_EQ(c.server.index_files, std::vector<std::string>{"app.php"});
   EXPECT_EQ(c.server.fallback, "/app.php");
   EXPECT_EQ(c.server.hidden_files, HiddenFiles::kIgnore);
+  EXPECT_EQ(c.server.php_queue_size, 4);
   EXPECT_EQ(c.server.max_body_size, 100u << 20);
   EXPECT_EQ(c.server.max_header_size, 16384u);
   EXPECT_EQ(c.server.header_read_timeout, 2.5);
@@ -187,7 +190,8 @@ TEST(ConfigServer, HiddenFiles) {
 TEST(ConfigServer, UnknownKeysAreErrors) {
   ExpectError("[server]\nport = 80\n",
               "ephpm.toml: [server] port: unknown key (expected one of: listen, document_root, "
-              "index_files, fallback, hidden_files, [server.request], [server.timeouts])");
+              "index_files, fallback, hidden_files, php_queue_size, [server.request], "
+              "[server.timeouts])");
   ExpectError("[server.request]\nmax_bodysize = 1\n",
               "ephpm.toml: [server.request] max_bodysize: unknown key (expected one of: "
               "max_body_size, max_header_size)");
@@ -196,6 +200,13 @@ TEST(ConfigServer, UnknownKeysAreErrors) {
               "idle, request)");
   ExpectError("[server]\nrequest = 5\n",
               "ephpm.toml: [server.request]: expected a table, got integer");
+}
+
+TEST(ConfigServer, PhpQueueSize) {
+  ExpectError("[server]\nphp_queue_size = 0\n",
+              "ephpm.toml: [server] php_queue_size: value 0 out of range (1..65536)");
+  ExpectError("[server]\nphp_queue_size = \"8\"\n",
+              "ephpm.toml: [server] php_queue_size: expected an integer, got string");
 }
 
 TEST(ConfigServer, SizeErrors) {

@@ -1,0 +1,1100 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `ephpm serve` over real loopback sockets.
+
+Usage: e2e.py path/to/ephpm [-k substring]
+
+Copies runtime/tests/http/fixtures/public to a temporary directory, adds what git cannot hold
+(.git/, symlinks pointing outside), writes an ephpm.toml, starts `ephpm serve` on a free port
+(listen port 0; the URL is read from its stdout) and checks the HTTP behaviour, the routing and
+security rules, the request SAPI and the robustness rules with a raw-socket client. Every
+process it starts is stopped by pid. Prints `N passed, M failed` and exits non-zero on failure.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures", "public")
+
+# ------------------------------------------------------------------------------------------------
+# A small raw HTTP/1.1 client
+# ------------------------------------------------------------------------------------------------
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, version, interim=None):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (lower-case name, value)
+        self.body = body
+        self.version = version
+        self.interim = interim or []
+
+    def header(self, name, default=None):
+        for k, v in self.headers:
+            if k == name.lower():
+                return v
+        return default
+
+    def all(self, name):
+        return [v for k, v in self.headers if k == name.lower()]
+
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<%d %s %r>" % (self.status, self.headers, self.body[:200])
+
+
+class Conn:
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response(self, head=False):
+        interim = []
+        while True:
+            status_line = self._line().decode("latin-1")
+            m = re.match(r"HTTP/(\d\.\d) (\d{3}) ?(.*)", status_line)
+            if not m:
+                raise ValueError("bad status line %r" % status_line)
+            headers = []
+            while True:
+                line = self._line().decode("latin-1")
+                if line == "":
+                    break
+                k, v = line.split(":", 1)
+                headers.append((k.strip().lower(), v.strip()))
+            status = int(m.group(2))
+            if 100 <= status < 200:
+                interim.append(status)
+                continue
+            break
+        hdr = dict(headers)
+        body = b""
+        if head or status in (204, 304):
+            pass
+        elif hdr.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int(self._line().split(b";")[0], 16)
+                if size == 0:
+                    while self._line() != b"":
+                        pass
+                    break
+                body += self._exact(size)
+                self._exact(2)
+        elif "content-length" in hdr:
+            body = self._exact(int(hdr["content-length"]))
+        else:
+            try:
+                while True:
+                    self._fill()
+            except (EOFError, ConnectionResetError):
+                pass
+            body, self.buf = self.buf, b""
+        return Response(status, m.group(3), headers, body, m.group(1), interim)
+
+    def closed_by_peer(self, timeout=5):
+        """True when the server closes the connection (EOF or reset) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                self.buf += data
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def request(port, method, path, headers=None, body=None, version="1.1", host="localhost",
+            timeout=15):
+    c = Conn(port, timeout)
+    try:
+        lines = ["%s %s HTTP/%s" % (method, path, version)]
+        hdrs = [] if headers is None else list(headers.items() if isinstance(headers, dict) else headers)
+        names = [k.lower() for k, _ in hdrs]
+        if host is not None and "host" not in names:
+            lines.append("Host: " + host)
+        for k, v in hdrs:
+            lines.append("%s: %s" % (k, v))
+        if body is not None and "content-length" not in names and "transfer-encoding" not in names:
+            lines.append("Content-Length: %d" % len(body))
+        if "connection" not in names:
+            lines.append("Connection: close")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if body is not None:
+            data += body if isinstance(body, bytes) else body.encode()
+        c.send(data)
+        return c.read_response(head=(method == "HEAD"))
+    finally:
+        c.close()
+
+
+def get(port, path, **kw):
+    return request(port, "GET", path, **kw)
+
+
+def raw(port, data, timeout=10):
+    """Sends raw bytes, returns the first response (or None when the server just closes)."""
+    c = Conn(port, timeout)
+    try:
+        c.send(data)
+        try:
+            return c.read_response()
+        except (EOFError, ConnectionResetError):
+            return None
+    finally:
+        c.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Server process
+# ------------------------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, binary, workdir, config_text, name="ephpm"):
+        self.binary = binary
+        self.workdir = workdir
+        self.config = os.path.join(workdir, name + ".toml")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.stdout_path = os.path.join(workdir, name + ".out")
+        self.stderr_path = os.path.join(workdir, name + ".err")
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        out = open(self.stdout_path, "w")
+        err = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config],
+                                     stdout=out, stderr=err, cwd=self.workdir)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.stdout_path) as f:
+                m = re.search(r"ephpm: listening on http://127\.0\.0\.1:(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("ephpm serve exited with %s: %s" % (self.proc.returncode, self.stderr()))
+            time.sleep(0.05)
+        raise RuntimeError("ephpm serve did not print its URL")
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+# ------------------------------------------------------------------------------------------------
+# Test registry
+# ------------------------------------------------------------------------------------------------
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(a, b, what=""):
+    if a != b:
+        raise AssertionError("%s: expected %r, got %r" % (what, b, a))
+
+
+class Ctx:
+    pass
+
+
+CTX = Ctx()
+
+# ------------------------------------------------------------------------------------------------
+# HTTP basics
+# ------------------------------------------------------------------------------------------------
+
+
+@test
+def hello_php(p):
+    r = get(p, "/hello.php")
+    eq(r.status, 200, "status")
+    eq(r.body, b"Hello, world!\n", "body")
+    eq(r.header("content-length"), "14", "content-length")
+    check(r.header("date"), "Date header")
+    check(r.header("content-type").startswith("text/html"), "PHP default content type")
+
+
+@test
+def connection_close_honoured(p):
+    c = Conn(p)
+    c.send("GET /hello.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    r = c.read_response()
+    eq(r.header("connection"), "close", "Connection header")
+    check(c.closed_by_peer(), "server closes after Connection: close")
+    c.close()
+
+
+@test
+def keep_alive_two_requests(p):
+    c = Conn(p)
+    for _ in range(2):
+        c.send("GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 200, "status")
+        eq(r.header("connection"), None, "no Connection header on HTTP/1.1 keep-alive")
+    c.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    eq(c.read_response().body, b"static text file\n", "static on the same connection")
+    c.close()
+
+
+@test
+def pipelining_keeps_order(p):
+    c = Conn(p)
+    c.send("GET /sleep.php?s=0.2 HTTP/1.1\r\nHost: x\r\n\r\n"
+           "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+           "GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n"
+           "GET /status.php?code=201 HTTP/1.1\r\nHost: x\r\n\r\n")
+    bodies = [c.read_response().body for _ in range(4)]
+    eq(bodies, [b"slept 0.2\n", b"static text file\n", b"Hello, world!\n", b"status\n"], "order")
+    c.close()
+
+
+@test
+def http10_closes_by_default_and_keeps_alive_on_request(p):
+    r = request(p, "GET", "/hello.php", version="1.0", host=None, headers={"Connection": "close"})
+    eq(r.status, 200, "status")
+    eq(r.version, "1.0", "response version follows the request")
+    c = Conn(p)
+    c.send("GET /hello.php HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    r = c.read_response()
+    eq(r.header("connection", "").lower(), "keep-alive", "1.0 keep-alive")
+    c.send("GET /hello.php HTTP/1.0\r\n\r\n")
+    r = c.read_response()
+    check(c.closed_by_peer(), "1.0 without keep-alive closes")
+    c.close()
+
+
+@test
+def head_static_and_php(p):
+    r = request(p, "HEAD", "/a.txt")
+    eq(r.status, 200, "status")
+    eq(r.header("content-length"), "17", "HEAD keeps the GET length")
+    eq(r.body, b"", "no body")
+    c = Conn(p)
+    c.send("HEAD /hello.php HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = c.read_response(head=True)
+    eq(r.status, 200, "HEAD php status")
+    r2 = c.read_response()
+    eq(r2.body, b"static text file\n", "no body bytes leaked after HEAD")
+    c.close()
+
+
+@test
+def chunked_request_body(p):
+    c = Conn(p)
+    c.send("POST /input.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           "Content-Type: application/json\r\n\r\n"
+           "5\r\n{\"a\":\r\n3\r\n 1}\r\n0\r\n\r\n")
+    r = c.read_response()
+    eq(r.status, 200, "status")
+    eq(r.json()["input"], '{"a": 1}', "php://input from a chunked body")
+    c.close()
+
+
+@test
+def expect_100_continue(p):
+    c = Conn(p)
+    c.send("POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n"
+           "Content-Type: text/plain\r\nExpect: 100-continue\r\n\r\n")
+    line = c._line()
+    check(line.startswith(b"HTTP/1.1 100"), "interim 100 Continue, got %r" % line)
+    c._line()
+    c.send("payload")
+    r = c.read_response()
+    eq(r.json()["input"], "payload", "body after 100-continue")
+    c.close()
+
+
+@test
+def expect_too_large_is_413_without_continue(p):
+    c = Conn(p)
+    c.send("POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
+           "Expect: 100-continue\r\n\r\n")
+    r = c.read_response()
+    eq(r.status, 413, "413 instead of 100")
+    eq(r.interim, [], "no 100 Continue")
+    c.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Static files
+# ------------------------------------------------------------------------------------------------
+
+
+@test
+def static_mime_and_validators(p):
+    r = get(p, "/style.css")
+    eq(r.status, 200, "status")
+    check(r.header("content-type").startswith("text/css"), "css MIME: %s" % r.header("content-type"))
+    etag = r.header("etag")
+    check(etag and etag.startswith('W/"'), "weak ETag")
+    check(r.header("last-modified"), "Last-Modified")
+    eq(r.header("accept-ranges"), "bytes", "Accept-Ranges")
+    r = get(p, "/style.css", headers={"If-None-Match": etag})
+    eq(r.status, 304, "If-None-Match -> 304")
+    eq(r.body, b"", "304 has no body")
+    r = get(p, "/style.css", headers={"If-None-Match": '"other", ' + etag})
+    eq(r.status, 304, "list match")
+    r = get(p, "/style.css", headers={"If-None-Match": '"nope"'})
+    eq(r.status, 200, "mismatch -> 200")
+    r = get(p, "/style.css", headers={"If-Modified-Since": r.header("last-modified")})
+    eq(r.status, 304, "If-Modified-Since -> 304")
+    r = get(p, "/style.css", headers={"If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"})
+    eq(r.status, 200, "old IMS -> 200")
+    r = get(p, "/unknown.bin.zzz")
+    check(r.status in (200, 404), "whatever")
+
+
+@test
+def static_ranges(p):
+    full = get(p, "/range.txt").body
+    eq(len(full), 1000, "fixture")
+    r = get(p, "/range.txt", headers={"Range": "bytes=10-19"})
+    eq(r.status, 206, "206")
+    eq(r.body, full[10:20], "range body")
+    eq(r.header("content-range"), "bytes 10-19/1000", "Content-Range")
+    r = get(p, "/range.txt", headers={"Range": "bytes=-5"})
+    eq(r.body, full[-5:], "suffix range")
+    r = get(p, "/range.txt", headers={"Range": "bytes=990-"})
+    eq(r.body, full[990:], "open range")
+    r = get(p, "/range.txt", headers={"Range": "bytes=995-2000"})
+    eq(r.body, full[995:], "clamped range")
+    r = get(p, "/range.txt", headers={"Range": "bytes=5000-"})
+    eq(r.status, 416, "unsatisfiable")
+    eq(r.header("content-range"), "bytes */1000", "416 Content-Range")
+    r = get(p, "/range.txt", headers={"Range": "bytes=0-1,5-6"})
+    eq(r.status, 200, "multi-range ignored -> 200")
+    r = get(p, "/range.txt", headers={"Range": "bytes=0-1", "If-Range": '"stale"'})
+    eq(r.status, 200, "If-Range mismatch -> full")
+
+
+@test
+def method_not_allowed_on_static(p):
+    for m in ("POST", "PUT", "DELETE", "PATCH"):
+        r = request(p, m, "/a.txt", body="x")
+        eq(r.status, 405, m)
+        eq(r.header("allow"), "GET, HEAD", "Allow")
+
+
+@test
+def directory_redirect_and_index(p):
+    r = get(p, "/dir?x=1")
+    eq(r.status, 308, "308")
+    eq(r.header("location"), "/dir/?x=1", "Location keeps the query")
+    r = get(p, "/dir/")
+    eq(r.body, b"<h1>dir index</h1>\n", "index.html")
+    r = get(p, "/dir2/")
+    eq(r.body, b"dir2 index.php\n", "index.php first")
+    s = get(p, "/sub/page.php").body
+    eq(s, b"sub page /sub/page.php\n", "nested script")
+
+
+@test
+def front_controller_fallback(p):
+    r = get(p, "/blog/hello?x=1", host="example.com:8080")
+    eq(r.status, 200, "status")
+    d = r.json()
+    check(d["front"], "front controller")
+    s = d["server"]
+    root = CTX.docroot_real
+    eq(s["SCRIPT_FILENAME"], root + "/index.php", "SCRIPT_FILENAME")
+    eq(s["SCRIPT_NAME"], "/index.php", "SCRIPT_NAME")
+    eq(s["PATH_INFO"], "", "PATH_INFO")
+    eq(s["PHP_SELF"], "/index.php", "PHP_SELF")
+    check("PATH_TRANSLATED" not in s, "no PATH_TRANSLATED")
+    eq(s["DOCUMENT_ROOT"], root, "DOCUMENT_ROOT")
+    eq(s["REQUEST_URI"], "/blog/hello?x=1", "REQUEST_URI")
+    eq(s["QUERY_STRING"], "x=1", "QUERY_STRING")
+    eq(s["REQUEST_METHOD"], "GET", "REQUEST_METHOD")
+    eq(s["SERVER_PROTOCOL"], "HTTP/1.1", "SERVER_PROTOCOL")
+    eq(s["SERVER_NAME"], "example.com", "SERVER_NAME")
+    eq(s["SERVER_PORT"], "8080", "SERVER_PORT")
+    eq(s["SERVER_ADDR"], "127.0.0.1", "SERVER_ADDR")
+    eq(s["REMOTE_ADDR"], "127.0.0.1", "REMOTE_ADDR")
+    check(s["REMOTE_PORT"].isdigit(), "REMOTE_PORT")
+    eq(s["GATEWAY_INTERFACE"], "CGI/1.1", "GATEWAY_INTERFACE")
+    eq(s["REQUEST_SCHEME"], "http", "REQUEST_SCHEME")
+    check(s["SERVER_SOFTWARE"].startswith("ephpm"), "SERVER_SOFTWARE")
+    eq(s["HTTP_HOST"], "example.com:8080", "HTTP_HOST")
+    eq(s["REDIRECT_STATUS"], "200", "REDIRECT_STATUS")
+    check("HTTPS" not in s, "no HTTPS")
+    check(isinstance(s["REQUEST_TIME"], int) and isinstance(s["REQUEST_TIME_FLOAT"], float), "REQUEST_TIME")
+    check(abs(s["REQUEST_TIME_FLOAT"] - time.time()) < 60, "REQUEST_TIME_FLOAT is now")
+    eq(s.get("EPHPM_E2E_ENV"), "from-environment", "environment imported")
+
+
+@test
+def server_vars_path_info_and_headers(p):
+    r = get(p, "/server.php/foo/bar?q=%20x", headers=[("X-Dup", "a"), ("X-Dup", "b"), ("Foo_Bar", "spoof"),
+                                                     ("Cookie", "a=1"), ("Cookie", "b=2")])
+    s = r.json()
+    eq(s["SCRIPT_NAME"], "/server.php", "SCRIPT_NAME")
+    eq(s["PATH_INFO"], "/foo/bar", "PATH_INFO")
+    eq(s["PHP_SELF"], "/server.php/foo/bar", "PHP_SELF")
+    eq(s["PATH_TRANSLATED"], CTX.docroot_real + "/foo/bar", "PATH_TRANSLATED")
+    eq(s["QUERY_STRING"], "q=%20x", "raw QUERY_STRING")
+    eq(s["HTTP_X_DUP"], "a, b", "duplicates joined")
+    eq(s["HTTP_COOKIE"], "a=1; b=2", "cookies joined with ; ")
+    check("HTTP_FOO_BAR" not in s, "underscore header dropped")
+    r = get(p, "/server.php", host="[::1]:9000")
+    s = r.json()
+    eq(s["SERVER_NAME"], "[::1]", "IPv6 SERVER_NAME")
+    eq(s["SERVER_PORT"], "9000", "IPv6 SERVER_PORT")
+    r = get(p, "/server.php", host="example.org")
+    s = r.json()
+    eq(s["SERVER_NAME"], "example.org", "Host without port")
+    eq(s["SERVER_PORT"], str(p), "SERVER_PORT falls back to the local port")
+    r = request(p, "GET", "/server.php", version="1.0", host=None)
+    s = r.json()
+    eq(s["SERVER_NAME"], "127.0.0.1", "no Host: listen address")
+    r = request(p, "POST", "/server.php", headers={"Content-Type": "text/plain"}, body="12345")
+    s = r.json()
+    eq(s["CONTENT_TYPE"], "text/plain", "CONTENT_TYPE")
+    eq(s["CONTENT_LENGTH"], "5", "CONTENT_LENGTH")
+    check("HTTP_CONTENT_TYPE" not in s and "HTTP_CONTENT_LENGTH" not in s, "not HTTP_-prefixed")
+    r = get(p, "/server.php", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    s = r.json()
+    eq(s.get("PHP_AUTH_USER"), "user", "PHP_AUTH_USER")
+    eq(s.get("PHP_AUTH_PW"), "pass", "PHP_AUTH_PW")
+
+
+# ------------------------------------------------------------------------------------------------
+# Request SAPI
+# ------------------------------------------------------------------------------------------------
+
+
+@test
+def get_post_cookie(p):
+    r = request(p, "POST", "/input.php?a=1&b[]=2&b[]=3",
+                headers=[("Content-Type", "application/x-www-form-urlencoded"),
+                         ("Cookie", "c1=x; c2=y"), ("Cookie", "c3=z")],
+                body="p=hello+world&q%5Bk%5D=v")
+    d = r.json()
+    eq(d["get"], {"a": "1", "b": ["2", "3"]}, "$_GET")
+    eq(d["post"], {"p": "hello world", "q": {"k": "v"}}, "$_POST")
+    eq(d["cookie"], {"c1": "x", "c2": "y", "c3": "z"}, "$_COOKIE")
+    eq(d["method"], "POST", "method")
+
+
+@test
+def php_input_raw(p):
+    payload = json.dumps({"k": [1, 2, 3], "s": "\u00e9"})
+    r = request(p, "PUT", "/input.php", headers={"Content-Type": "application/json"}, body=payload)
+    eq(r.json()["input"], payload, "php://input")
+
+
+@test
+def multipart_upload(p):
+    boundary = "----ephpmboundary"
+    content = os.urandom(100000)
+    body = (("--%s\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n" % boundary).encode()
+            + ("--%s\r\nContent-Disposition: form-data; name=\"up\"; filename=\"f.bin\"\r\n"
+               "Content-Type: application/octet-stream\r\n\r\n" % boundary).encode()
+            + content + ("\r\n--%s--\r\n" % boundary).encode())
+    r = request(p, "POST", "/input.php", headers={"Content-Type": "multipart/form-data; boundary=" + boundary},
+                body=body)
+    d = r.json()
+    eq(d["post"], {"field": "value"}, "multipart field")
+    f = d["files"]["up"]
+    eq((f["name"], f["size"], f["error"]), ("f.bin", 100000, 0), "upload")
+    eq(f["md5"], hashlib.md5(content).hexdigest(), "upload content")
+
+
+@test
+def headers_status_cookies(p):
+    r = get(p, "/headers.php")
+    eq(r.status, 418, "http_response_code")
+    eq(r.header("x-custom"), "one", "header()")
+    eq(r.all("x-multi"), ["a", "b"], "header(.., false) keeps both")
+    cookies = r.all("set-cookie")
+    eq(len(cookies), 2, "two Set-Cookie headers")
+    check(cookies[0].startswith("first=v1") and cookies[1].startswith("second=v2"), str(cookies))
+    check("HttpOnly" in cookies[1], "cookie attributes")
+    eq(r.body, b"teapot", "body")
+
+
+@test
+def redirect(p):
+    r = get(p, "/redirect.php")
+    eq(r.status, 302, "Location implies 302")
+    eq(r.header("location"), "/hello.php", "Location")
+
+
+@test
+def streaming_flush(p):
+    c = Conn(p)
+    t0 = time.time()
+    c.send("GET /stream.php?n=3&ms=300 HTTP/1.1\r\nHost: x\r\n\r\n")
+    # The first chunk must arrive long before the script ends (~0.9 s).
+    c._line()
+    first = time.time() - t0
+    c.buf = b"HTTP/1.1 200 OK\r\n" + c.buf
+    r = c.read_response()
+    eq(r.header("transfer-encoding"), "chunked", "chunked")
+    eq(r.body, b"chunk 0\nchunk 1\nchunk 2\ndone\n", "streamed body")
+    check(first < 0.6, "headers arrived after %.2f s (not streamed)" % first)
+    c.send("GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n")
+    eq(c.read_response().body, b"Hello, world!\n", "connection reusable after a stream")
+    c.close()
+
+
+@test
+def big_output_streams(p):
+    r = get(p, "/big.php")
+    eq(r.status, 200, "status")
+    eq(len(r.body), 3 * 1024 * 1024, "length")
+    eq(r.header("transfer-encoding"), "chunked", "large output is streamed")
+
+
+@test
+def http10_streaming_is_close_delimited(p):
+    r = request(p, "GET", "/stream.php?n=2&ms=10", version="1.0", host=None)
+    eq(r.body, b"chunk 0\nchunk 1\ndone\n", "body")
+    eq(r.header("transfer-encoding"), None, "no chunked for 1.0")
+
+
+@test
+def fatal_error_500_then_ok(p):
+    for script in ("/fatal.php", "/fatal.php?kind=memory", "/fatal.php?kind=undefined"):
+        r = get(p, script)
+        eq(r.status, 500, "fatal -> 500 (%s)" % script)
+        check(b"partial output" not in r.body, "partial body dropped (%s)" % script)
+        eq(get(p, "/hello.php").body, b"Hello, world!\n", "next request served")
+    r = get(p, "/exception.php")
+    eq(r.status, 500, "uncaught exception -> 500")
+    eq(get(p, "/hello.php").body, b"Hello, world!\n", "next request served")
+    r = get(p, "/fatal.php?kind=after-header&code=201")
+    eq(r.status, 500, "fatal after http_response_code(201) -> still 500")
+
+
+@test
+def exit_is_normal(p):
+    r = get(p, "/exit.php")
+    eq(r.status, 200, "exit() -> 200")
+    eq(r.body, b"before exit\n", "output up to exit")
+
+
+@test
+def infinite_loop_watchdog(p):
+    t0 = time.time()
+    r = get(p, "/loop.php", timeout=30)
+    dt = time.time() - t0
+    eq(r.status, 504, "watchdog -> 504")
+    check(1.5 <= dt <= 6, "stopped after %.2f s (max_execution_time = 2)" % dt)
+    eq(get(p, "/hello.php").body, b"Hello, world!\n", "next request served")
+
+
+@test
+def sleep_watchdog(p):
+    t0 = time.time()
+    r = get(p, "/sleep.php?s=100", timeout=30)
+    dt = time.time() - t0
+    eq(r.status, 504, "sleep -> 504")
+    check(dt <= 6, "sleep interrupted after %.2f s" % dt)
+    eq(get(p, "/hello.php").status, 200, "next request served")
+
+
+@test
+def kv_wait_cancelled_by_watchdog(p):
+    t0 = time.time()
+    r = get(p, "/kvwait.php", timeout=30)
+    dt = time.time() - t0
+    eq(r.status, 504, "kv wait -> 504")
+    check(dt <= 6, "ephpm_kv_wait cancelled after %.2f s" % dt)
+    eq(get(p, "/hello.php").status, 200, "next request served")
+
+
+@test
+def client_disconnect_mid_stream(p):
+    c = Conn(p)
+    c.send("GET /stream.php?n=20&ms=50 HTTP/1.1\r\nHost: x\r\n\r\n")
+    c._line()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    c.close()  # RST
+    for _ in range(3):
+        eq(get(p, "/hello.php").body, b"Hello, world!\n", "others unaffected")
+    time.sleep(1.2)
+    eq(get(p, "/hello.php").status, 200, "server alive after the aborted script ended")
+
+
+@test
+def counter_walkthrough(p):
+    key = "walk-%d" % os.getpid()
+    got = [int(get(p, "/counter.php?key=" + key).body) for _ in range(25)]
+    eq(got, list(range(1, 26)), "sequential counter")
+
+
+@test
+def counter_parallel(p):
+    key = "par-%d" % os.getpid()
+    results = []
+    lock = threading.Lock()
+
+    def one():
+        v = int(get(p, "/counter.php?key=" + key).body)
+        with lock:
+            results.append(v)
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(sorted(results), list(range(1, 21)), "20 parallel increments")
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile requests: traversal, encodings, hidden files, source disclosure, limits
+# ------------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    # (raw target, expected status, description)
+    ("/../etc/passwd", 400, "raw .. segment"),
+    ("/sub/../../etc/passwd", 400, "nested .."),
+    ("/%2e%2e/etc/passwd", 400, "encoded dot-dot"),
+    ("/%2E%2E/%2E%2E/etc/passwd", 400, "upper-case encoded dot-dot"),
+    ("/.%2e/etc/passwd", 400, "half-encoded dot-dot"),
+    ("/..%2fetc%2fpasswd", 400, "encoded slash"),
+    ("/%2fetc%2fpasswd", 400, "leading encoded slash"),
+    ("/..%5c..%5cetc%5cpasswd", 400, "encoded backslash"),
+    ("/..\\..\\etc\\passwd", 400, "raw backslash"),
+    ("/hello.php%00.txt", 400, "NUL before extension"),
+    ("/a.txt%00", 400, "trailing NUL"),
+    ("/%c0%ae%c0%ae/etc/passwd", 400, "overlong UTF-8 dot"),
+    ("/%c0%af", 400, "overlong UTF-8 slash"),
+    ("/%e0%80%ae%e0%80%ae/x", 400, "3-byte overlong dot"),
+    ("/%ed%a0%80", 400, "UTF-16 surrogate"),
+    ("/%ff%fe", 400, "invalid UTF-8 bytes"),
+    ("/%f4%90%80%80", 400, "code point above U+10FFFF"),
+    ("/%zz", 400, "bad hex escape"),
+    ("/%", 400, "truncated escape"),
+    ("/a%4", 400, "short escape"),
+    ("/./a.txt", 400, "single-dot segment"),
+    ("/%01a.txt", 400, "control byte"),
+    ("a.txt", 400, "target without leading slash"),
+    ("/.env", 403, "dotfile"),
+    ("/%2eenv", 403, "encoded dotfile"),
+    ("/.git/config", 403, "dot directory"),
+    ("/.hidden/file.txt", 403, "hidden directory file"),
+    ("/sub/.env", 403, "nested dotfile path"),
+    ("/link_out", 403, "symlink to a file outside the root"),
+    ("/linkdir_out/secret.txt", 403, "symlinked directory outside the root"),
+    ("/source_link.txt", 403, "symlink that exposes .php source"),
+    ("/php_link.php", 403, "symlink .php to a non-.php file"),
+]
+
+
+def make_hostile_test(target, status, desc):
+    def fn(p):
+        c = Conn(p)
+        c.send("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target)
+        r = c.read_response()
+        c.close()
+        eq(r.status, status, "%s (%s)" % (desc, target))
+        check(b"root:" not in r.body and b"SECRET" not in r.body and b"<?php" not in r.body,
+              "leaked content for %s" % target)
+    fn.__name__ = "hostile: " + desc
+    return fn
+
+
+for _t, _s, _d in HOSTILE:
+    TESTS.append(make_hostile_test(_t, _s, _d))
+
+
+@test
+def hostile_double_encoding_is_literal(p):
+    # %252e decodes once to the literal name "%2e%2e": no such file, so the front controller runs.
+    r = get(p, "/%252e%252e/%252e%252e/etc/passwd")
+    eq(r.status, 200, "front controller")
+    check(b"root:" not in r.body, "no traversal")
+    eq(r.json()["server"]["SCRIPT_NAME"], "/index.php", "routed to index.php")
+
+
+@test
+def hostile_php_source_never_served(p):
+    for target in ("/hello.php", "/hello.PHP", "/HELLO.php", "/hello.php.", "/hello.php%20",
+                   "/hello.php/", "/hello.php/x.txt", "/hello.php;.txt", "/hello.php?.txt",
+                   "/hello.php%3f.txt", "/notes.php.txt"):
+        r = get(p, target)
+        check(b"<?php" not in r.body, "source leaked for %s: %r" % (target, r.body[:80]))
+    eq(get(p, "/hello.php/").body, b"Hello, world!\n", "trailing slash is PATH_INFO '/'")
+
+
+@test
+def hostile_well_known_is_allowed(p):
+    eq(get(p, "/.well-known/acme.txt").body, b"acme-token\n", ".well-known served")
+
+
+@test
+def hostile_huge_header_431(p):
+    r = raw(p, "GET /hello.php HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 20000 + "\r\n\r\n")
+    eq(r.status if r else None, 431, "431")
+    r = raw(p, "GET /hello.php HTTP/1.1\r\nHost: x\r\n" + "".join("X-H%d: v\r\n" % i for i in range(2000)) + "\r\n")
+    eq(r.status if r else None, 431, "many headers -> 431")
+    r = raw(p, "GET /" + "a" * 20000 + " HTTP/1.1\r\nHost: x\r\n\r\n")
+    eq(r.status if r else None, 431, "huge request line -> 431")
+
+
+@test
+def hostile_huge_body_413(p):
+    r = raw(p, "POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+    eq(r.status if r else None, 413, "Content-Length over the limit")
+    c = Conn(p)
+    c.send("POST /input.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"%x\r\n%s\r\n" % (65536, b"z" * 65536)
+    status = None
+    try:
+        for _ in range(40):
+            c.send(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    try:
+        status = c.read_response().status
+    except (EOFError, ConnectionResetError):
+        status = "closed"
+    c.close()
+    check(status in (413, "closed"), "chunked body over the limit: %s" % status)
+    eq(get(p, "/hello.php").status, 200, "alive")
+
+
+@test
+def hostile_bad_content_length_400(p):
+    for cl in ("abc", "-1", "1.5", "0x10", "1 2", "99999999999999999999999"):
+        r = raw(p, "POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\n\r\n" % cl)
+        check(r is not None and r.status in (400, 413), "Content-Length %r -> %s" % (cl, r and r.status))
+        if cl != "99999999999999999999999":
+            eq(r.status, 400, "Content-Length %r" % cl)
+    r = raw(p, "POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+    eq(r.status, 400, "conflicting Content-Length")
+    r = raw(p, "POST /input.php HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    eq(r.status, 400, "Content-Length with chunked (smuggling)")
+
+
+@test
+def hostile_malformed_requests(p):
+    eq(raw(p, "GET / HTTP/1.1\r\n\r\n").status, 400, "missing Host")
+    eq(raw(p, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status, 400, "two Host headers")
+    r = raw(p, "GET / HTTP/2.0\r\nHost: x\r\n\r\n")
+    check(r is None or r.status in (400, 505), "HTTP/2.0 request line: %s" % (r and r.status))
+    eq(raw(p, "GARBAGE\r\n\r\n").status, 400, "garbage")
+    eq(raw(p, "GET / HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n").status, 400, "space in field name")
+    eq(raw(p, b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n").status, 400, "NUL in a header value")
+    eq(get(p, "/hello.php").status, 200, "alive")
+
+
+@test
+def hostile_slowloris_header_timeout(p):
+    c = Conn(p, timeout=10)
+    c.send("GET /hello.php HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.time()
+    for i in range(10):
+        try:
+            c.send("X-Slow-%d: 1\r\n" % i)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        time.sleep(0.4)
+        if c.closed_by_peer(0.01):
+            break
+    closed = c.closed_by_peer(5)
+    dt = time.time() - t0
+    c.close()
+    check(closed, "slow client not cut")
+    check(dt < 6, "cut after %.1f s (header_read = 2)" % dt)
+    eq(get(p, "/hello.php").status, 200, "alive")
+
+
+@test
+def hostile_idle_connection_closed(p):
+    c = Conn(p, timeout=10)
+    t0 = time.time()
+    check(c.closed_by_peer(8), "idle connection closed")
+    check(time.time() - t0 >= 2.5, "not before the idle timeout")
+    c.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Separate servers: 503 on a full queue, SIGTERM drain, config errors
+# ------------------------------------------------------------------------------------------------
+
+
+def base_config(docroot, extra=""):
+    return ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "%s"\n%s\n'
+            '[php]\nmax_execution_time = 10\n[kv]\nmemory_limit = "16MB"\n' % (docroot, extra))
+
+
+@test
+def queue_full_503(p):
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "php_queue_size = 1"), "queue")
+    srv.start()
+    try:
+        results = {}
+
+        def slow(i):
+            results[i] = get(srv.port, "/sleep.php?s=1.5").status
+
+        threads = [threading.Thread(target=slow, args=(i,)) for i in range(2)]
+        threads[0].start()
+        time.sleep(0.3)
+        threads[1].start()
+        time.sleep(0.3)
+        r = get(srv.port, "/hello.php")
+        eq(r.status, 503, "third request with a full queue")
+        eq(r.header("retry-after"), "1", "Retry-After")
+        eq(get(srv.port, "/a.txt").status, 200, "static files still served")
+        for t in threads:
+            t.join()
+        eq(results, {0: 200, 1: 200}, "queued requests completed")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def sigterm_drains_then_exits_0(p):
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot), "drain")
+    srv.start()
+    result = {}
+
+    def slow():
+        try:
+            result["r"] = get(srv.port, "/sleep.php?s=1.5")
+        except Exception as e:  # noqa
+            result["e"] = e
+
+    idle = Conn(srv.port)
+    idle.send("GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.read_response()
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.4)
+    t0 = time.time()
+    os.kill(srv.proc.pid, signal.SIGTERM)
+    t.join()
+    rc = srv.proc.wait(20)
+    check("r" in result, "in-flight request failed: %r" % result.get("e"))
+    eq(result["r"].status, 200, "in-flight request completed")
+    eq(result["r"].body, b"slept 1.5\n", "in-flight body")
+    check(idle.closed_by_peer(2), "idle keep-alive connection closed")
+    idle.close()
+    eq(rc, 0, "exit code after SIGTERM")
+    check(time.time() - t0 < 10, "drain took too long")
+    try:
+        socket.create_connection(("127.0.0.1", srv.port), timeout=1).close()
+        refused = False
+    except OSError:
+        refused = True
+    check(refused, "listener closed")
+
+
+@test
+def sigint_exits_0(p):
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot), "sigint")
+    srv.start()
+    eq(get(srv.port, "/hello.php").status, 200, "serving")
+    eq(srv.stop(signal.SIGINT), 0, "exit code after SIGINT")
+
+
+@test
+def config_errors_exit_nonzero(p):
+    bad = os.path.join(CTX.workdir, "bad.toml")
+    with open(bad, "w") as f:
+        f.write('[kv]\neviction_policy = "lru"\n')
+    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0, "exit code")
+    check('[kv] eviction_policy: unknown policy "lru"' in r.stderr, r.stderr)
+    check(bad in r.stderr, "names the file")
+    r = subprocess.run([CTX.binary, "serve", "--config", os.path.join(CTX.workdir, "missing.toml")],
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "cannot read config file" in r.stderr, "explicit missing config: " + r.stderr)
+    with open(bad, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "/nonexistent/dir"\n')
+    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "document root" in r.stderr, "missing docroot: " + r.stderr)
+    with open(bad, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:0"\nbogus = 1\n')
+    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "[server] bogus: unknown key" in r.stderr, "unknown key: " + r.stderr)
+
+
+@test
+def cli_overrides_and_kv_warning(p):
+    cfg = os.path.join(CTX.workdir, "overrides-src.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:1"\ndocument_root = "/nonexistent"\n[kv]\ncompression = true\n')
+    srv = Server(CTX.binary, CTX.workdir, "", "ovr")
+    srv.config = cfg
+    out = open(srv.stdout_path, "w")
+    err = open(srv.stderr_path, "w")
+    srv.proc = subprocess.Popen([CTX.binary, "serve", "--config", cfg, "--listen", "127.0.0.1:0",
+                                 "--document-root", CTX.docroot], stdout=out, stderr=err)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and srv.port is None:
+            with open(srv.stdout_path) as f:
+                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", f.read())
+            if m:
+                srv.port = int(m.group(1))
+            time.sleep(0.05)
+        check(srv.port, "started with overrides: " + srv.stderr())
+        eq(get(srv.port, "/hello.php").body, b"Hello, world!\n", "document root override")
+        check("[kv] compression: ePHPm setting not implemented" in srv.stderr(), "kv warning printed")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def setup_docroot(workdir):
+    docroot = os.path.join(workdir, "public")
+    shutil.copytree(FIXTURES, docroot, symlinks=True)
+    os.makedirs(os.path.join(docroot, ".git"))
+    with open(os.path.join(docroot, ".git", "config"), "w") as f:
+        f.write("[core] SECRET\n")
+    outside = os.path.join(workdir, "outside")
+    os.makedirs(outside)
+    with open(os.path.join(outside, "secret.txt"), "w") as f:
+        f.write("SECRET outside the document root\n")
+    with open(os.path.join(outside, "secret.php"), "w") as f:
+        f.write("<?php echo 'SECRET executed';\n")
+    os.symlink(os.path.join(outside, "secret.txt"), os.path.join(docroot, "link_out"))
+    os.symlink(outside, os.path.join(docroot, "linkdir_out"))
+    os.symlink("hello.php", os.path.join(docroot, "source_link.txt"))
+    os.symlink("a.txt", os.path.join(docroot, "php_link.php"))
+    return docroot
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    only = None
+    if len(sys.argv) > 3 and sys.argv[2] == "-k":
+        only = sys.argv[3]
+    workdir = tempfile.mkdtemp(prefix="ephpm-e2e-")
+    CTX.binary = binary
+    CTX.workdir = workdir
+    CTX.docroot = setup_docroot(workdir)
+    CTX.docroot_real = os.path.realpath(CTX.docroot)
+    os.environ["EPHPM_E2E_ENV"] = "from-environment"
+    main_cfg = ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "public"\n'
+                '[server.request]\nmax_body_size = "1MB"\nmax_header_size = "8KB"\n'
+                '[server.timeouts]\nheader_read = 2\nidle = 3\nrequest = 10\n'
+                '[php]\nmax_execution_time = 2\n[php.ini]\ndisplay_errors = false\n'
+                '[kv]\nmemory_limit = "32MB"\n[log]\nlevel = "warn"\n')
+    srv = Server(binary, workdir, main_cfg, "main")
+    passed, failed = 0, 0
+    failures = []
+    try:
+        srv.start()
+        for fn in TESTS:
+            name = fn.__name__
+            if only and only not in name:
+                continue
+            t0 = time.time()
+            try:
+                check(srv.alive(), "server died before the test")
+                fn(srv.port)
+                check(srv.alive(), "server died during the test")
+                passed += 1
+                print("PASS %-60s %.2fs" % (name, time.time() - t0), flush=True)
+            except Exception as e:  # noqa
+                failed += 1
+                failures.append(name)
+                print("FAIL %-60s %s" % (name, e), flush=True)
+                if not isinstance(e, AssertionError):
+                    traceback.print_exc()
+                if not srv.alive():
+                    print("server died (exit %s); restarting. stderr:\n%s" % (srv.proc.returncode, srv.stderr()[-3000:]))
+                    srv.start()
+        rc = srv.stop()
+        if rc != 0:
+            failed += 1
+            failures.append("final SIGTERM exit code %s" % rc)
+            print("FAIL final SIGTERM: exit code %s" % rc)
+    finally:
+        srv.stop(signal.SIGKILL)
+        if failed == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print("work directory kept: " + workdir)
+    if failures:
+        print("failed: " + ", ".join(failures))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
