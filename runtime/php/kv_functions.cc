@@ -812,7 +812,7 @@ static PHP_MINFO_FUNCTION(ephpm) {
     }
     snprintf(shards, sizeof(shards), "%u", o.shards);
     policy = ephpm::kv::EvictionPolicyName(o.eviction_policy);
-    arena = g_store->is_named() ? g_store->name().c_str() : "private to this process";
+    arena = g_store->is_named() ? g_store->name().c_str() : "anonymous (this process and its forks)";
   }
   php_info_print_table_start();
   php_info_print_table_header(2, "ephpm support", "enabled");
