@@ -24,8 +24,28 @@ class EphpmKvAdapter extends AbstractAdapter
     /** Longest id handed to the backend before Symfony replaces the key part by a hash. */
     public const MAX_ID_LENGTH = 250;
 
+    /** Unserialize memo: only values of at least / at most this many serialized bytes, this many in total. */
+    private const MEMO_MIN_BYTES = 64;
+    private const MEMO_MAX_BYTES = 65536;
+    private const MEMO_MAX_ENTRIES = 1000;
+    private const MEMO_MAX_TOTAL = 4 << 20;
+
+    /** How serialize() writes Symfony's metadata wrapper (the immutable class "\xA9", symfony/cache >= 6.x). */
+    private const WRAPPER_PREFIX = "O:1:\"\xA9\":";
+
     private readonly KvOpsInterface $ops;
     private readonly MarshallerInterface $marshaller;
+    private readonly bool $memoizable;
+
+    /**
+     * Process-wide memo of unserialized values: backend key => [stored bytes, unserialized value]. A read uses it only
+     * when the bytes just fetched are identical to the memoized bytes, so it can never serve anything but what
+     * unserialize() of those bytes would return; it only saves the unserialize() of values read again unchanged.
+     *
+     * @var array<array-key, array{string, mixed}>
+     */
+    private static array $memo = [];
+    private static int $memoBytes = 0;
 
     /**
      * @param string                   $namespace       prefix of every key of this pool (the reserved
@@ -50,6 +70,8 @@ class EphpmKvAdapter extends AbstractAdapter
         $this->enableVersioning();
         $this->ops = $ops ?? new SapiKvOps();
         $this->marshaller = $marshaller ?? new DefaultMarshaller();
+        // Only DefaultMarshaller is known to turn the same bytes into the same value (plain unserialize()).
+        $this->memoizable = DefaultMarshaller::class === $this->marshaller::class;
     }
 
     /**
@@ -75,17 +97,28 @@ class EphpmKvAdapter extends AbstractAdapter
      */
     protected function doFetch(array $ids): iterable
     {
-        $byKey = [];
-        $keys = [];
-        foreach ($ids as $id) {
-            $id = self::toId($id);
-            $keys[] = $key = self::encodeId($id);
-            $byKey[$key] = $id;
-        }
-        if (1 === \count($keys)) {
-            $value = $this->ops->get($keys[0]);
-            $raw = null === $value ? [] : [$keys[0] => $value];
+        if (1 === \count($ids)) {
+            // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize().
+            $id = self::toId(reset($ids));
+            $key = self::encodeId($id);
+            $value = $this->ops->get($key);
+            if (null === $value) {
+                return [];
+            }
+            $memo = $this->memoizable ? self::$memo[$key] ?? null : null;
+            if (null !== $memo && $memo[0] === $value) {
+                return [$id => $memo[1]];
+            }
+            $byKey = [$key => $id];
+            $raw = [$key => $value];
         } else {
+            $byKey = [];
+            $keys = [];
+            foreach ($ids as $id) {
+                $id = self::toId($id);
+                $keys[] = $key = self::encodeId($id);
+                $byKey[$key] = $id;
+            }
             $raw = $this->ops->mget($keys);
         }
 
@@ -95,17 +128,69 @@ class EphpmKvAdapter extends AbstractAdapter
             if (!isset($byKey[$key])) {
                 continue; // never yield an id nobody asked for
             }
+            $memo = $this->memoizable ? self::$memo[$key] ?? null : null;
+            if (null !== $memo && $memo[0] === $value) {
+                $values[$byKey[$key]] = $memo[1];
+                continue;
+            }
             try {
-                $values[$byKey[$key]] = $this->marshaller->unmarshall($value);
+                $values[$byKey[$key]] = $unmarshalled = $this->marshaller->unmarshall($value);
             } catch (\Throwable $e) {
                 // An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling.
                 $error ??= $e instanceof \Exception
                     ? $e
                     : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
+                continue;
+            }
+            if ($this->memoizable && self::isMemoizable($value)) {
+                self::remember((string) $key, $value, $unmarshalled);
             }
         }
 
         return null === $error ? $values : self::yieldThenThrow($values, $error);
+    }
+
+    /**
+     * Whether unserialize($raw) can be shared between reads: PHP's serialize format (what DefaultMarshaller writes
+     * without igbinary), large enough for unserialize() to cost more than the check, and holding no object and no
+     * reference (those could be mutated through one read and seen by the next). Symfony's own value wrapper for
+     * metadata is an object that Symfony never exposes nor modifies, so it may stand at the top.
+     */
+    private static function isMemoizable(string $raw): bool
+    {
+        $length = \strlen($raw);
+        if ($length < self::MEMO_MIN_BYTES || $length > self::MEMO_MAX_BYTES || ':' !== $raw[1]) {
+            return false;
+        }
+        $offset = 0;
+        if ('O' === $raw[0]) {
+            if (!str_starts_with($raw, self::WRAPPER_PREFIX)) {
+                return false;
+            }
+            $offset = \strlen(self::WRAPPER_PREFIX);
+        } elseif ('C' === $raw[0]) {
+            return false;
+        }
+
+        return 0 === preg_match('/[;{][OCRr]:[0-9]/', $raw, $m, 0, $offset);
+    }
+
+    private static function remember(string $key, string $raw, mixed $value): void
+    {
+        if (isset(self::$memo[$key])) {
+            self::$memoBytes -= \strlen(self::$memo[$key][0]);
+            unset(self::$memo[$key]);
+        }
+        if (\count(self::$memo) >= self::MEMO_MAX_ENTRIES || self::$memoBytes + \strlen($raw) > self::MEMO_MAX_TOTAL) {
+            // Forget the older half (insertion order), as Symfony does for its id memo.
+            self::$memo = \array_slice(self::$memo, intdiv(\count(self::$memo), 2), null, true);
+            self::$memoBytes = 0;
+            foreach (self::$memo as [$r]) {
+                self::$memoBytes += \strlen($r);
+            }
+        }
+        self::$memo[$key] = [$raw, $value];
+        self::$memoBytes += \strlen($raw);
     }
 
     protected function doHave(string $id): bool

@@ -1,0 +1,150 @@
+<?php
+
+/*
+ * Symfony Cache adapters compared on one workload: getItem() hit, get($key, $cb) hit, save(), getItems() of 20 keys.
+ * Every adapter stores the same value (an array that serializes to about 1 KiB). Prints JSON:
+ *   {"env": {...}, "results": {"<adapter>": {"<op>": [ns/op of each run, ...]}}}
+ *
+ * Run by bench/symfony/run.sh under `ephpm php -d apc.enable_cli=1`. Options (env):
+ *   BENCH_AUTOLOAD  Composer autoloader with symfony/cache + ephpm/cache-symfony (default: cache-symfony/vendor)
+ *   BENCH_RUNS      runs per measurement (default 5; the report uses the median)
+ *   BENCH_TIME      target seconds per run (default 0.2)
+ *   REDIS_PORT, MEMCACHED_PORT   loopback servers (adapters without them are left out)
+ */
+
+declare(strict_types=1);
+
+use Ephpm\Cache\Symfony\EphpmKvAdapter;
+use Ephpm\Cache\Symfony\InMemoryKvOps;
+use Symfony\Component\Cache\Adapter\AdapterInterface;
+use Symfony\Component\Cache\Adapter\ApcuAdapter;
+use Symfony\Component\Cache\Adapter\ArrayAdapter;
+use Symfony\Component\Cache\Adapter\MemcachedAdapter;
+use Symfony\Component\Cache\Adapter\RedisAdapter;
+use Symfony\Component\Cache\Marshaller\DefaultMarshaller;
+use Symfony\Contracts\Cache\CacheInterface;
+
+require getenv('BENCH_AUTOLOAD') ?: dirname(__DIR__, 2) . '/cache-symfony/vendor/autoload.php';
+
+$runs = (int) (getenv('BENCH_RUNS') ?: 5);
+$target = (float) (getenv('BENCH_TIME') ?: 0.2);
+
+// ~1 KiB once serialized: 16 fields of 40-byte strings plus a few scalars.
+$value = ['id' => 42, 'title' => 'A benchmark value', 'published' => true, 'score' => 4.5];
+for ($i = 0; $i < 16; ++$i) {
+    $value["field$i"] = str_repeat(chr(97 + $i), 40);
+}
+$valueBytes = strlen(serialize($value));
+
+$adapters = [];
+$ephpmBackend = function_exists('ephpm_kv_get') ? 'SapiKvOps (ephpm_kv_*)' : 'InMemoryKvOps (no ephpm runtime!)';
+$adapters['EphpmKvAdapter'] = fn (): AdapterInterface => function_exists('ephpm_kv_get')
+    ? new EphpmKvAdapter('bench')
+    : new EphpmKvAdapter('bench', 0, new InMemoryKvOps());
+$adapters['ArrayAdapter'] = fn (): AdapterInterface => new ArrayAdapter();
+if (ApcuAdapter::isSupported()) {
+    $adapters['ApcuAdapter'] = fn (): AdapterInterface => new ApcuAdapter('bench');
+}
+if (($port = getenv('REDIS_PORT')) && extension_loaded('redis')) {
+    $adapters['RedisAdapter'] = fn (): AdapterInterface => new RedisAdapter(
+        RedisAdapter::createConnection("redis://127.0.0.1:$port"),
+        'bench',
+    );
+}
+if (($port = getenv('MEMCACHED_PORT')) && MemcachedAdapter::isSupported()) {
+    $adapters['MemcachedAdapter'] = fn (): AdapterInterface => new MemcachedAdapter(
+        MemcachedAdapter::createConnection("memcached://127.0.0.1:$port"),
+        'bench',
+    );
+}
+
+/**
+ * Runs $op $n times per run, $runs times; returns ns/op of each run. $n is calibrated to about $target seconds.
+ *
+ * @return list<float>
+ */
+function measure(Closure $op, int $runs, float $target): array
+{
+    $n = 1;
+    while (true) { // calibrate
+        $t = hrtime(true);
+        for ($i = 0; $i < $n; ++$i) {
+            $op($i);
+        }
+        $elapsed = (hrtime(true) - $t) / 1e9;
+        if ($elapsed > $target / 10 || $n >= 1 << 24) {
+            break;
+        }
+        $n *= 4;
+    }
+    $n = max(1, (int) ($n * $target / max($elapsed, 1e-6)));
+    $out = [];
+    for ($r = 0; $r < $runs; ++$r) {
+        $t = hrtime(true);
+        for ($i = 0; $i < $n; ++$i) {
+            $op($i);
+        }
+        $out[] = (hrtime(true) - $t) / $n;
+    }
+
+    return $out;
+}
+
+$results = [];
+foreach ($adapters as $name => $make) {
+    /** @var AdapterInterface&CacheInterface $pool */
+    $pool = $make();
+    $pool->clear();
+    $keys = [];
+    for ($i = 0; $i < 20; ++$i) {
+        $keys[] = "item$i";
+        $pool->save($pool->getItem("item$i")->set($value));
+    }
+    $pool->get('cb', fn () => $value);
+    $miss = static fn () => throw new LogicException('the callback must not run on a hit');
+
+    // Sanity: every operation below really hits.
+    if (!$pool->getItem('item0')->isHit() || $pool->getItem('item0')->get() !== $value) {
+        throw new RuntimeException("$name: getItem() is not a hit");
+    }
+    foreach ($pool->getItems($keys) as $item) {
+        if (!$item->isHit()) {
+            throw new RuntimeException("$name: getItems() has a miss");
+        }
+    }
+
+    $results[$name] = [
+        'getItem() hit' => measure(static function () use ($pool): void {
+            $pool->getItem('item0')->get();
+        }, $runs, $target),
+        'get($key, $cb) hit' => measure(static function () use ($pool, $miss): void {
+            $pool->get('cb', $miss);
+        }, $runs, $target),
+        'save()' => measure(static function (int $i) use ($pool, $value): void {
+            $pool->save($pool->getItem('w' . ($i & 1023))->set($value));
+        }, $runs, $target),
+        'getItems() x20' => measure(static function () use ($pool, $keys): void {
+            foreach ($pool->getItems($keys) as $item) {
+                $item->get();
+            }
+        }, $runs, $target),
+    ];
+    $pool->clear();
+    fwrite(STDERR, "  $name done\n");
+}
+
+echo json_encode([
+    'env' => [
+        'php' => PHP_VERSION,
+        'sapi' => PHP_SAPI,
+        'binary' => PHP_BINARY,
+        'ephpm_backend' => $ephpmBackend,
+        'symfony_cache' => Composer\InstalledVersions::getPrettyVersion('symfony/cache'),
+        'marshaller' => 'DefaultMarshaller (' . (':' === ((new DefaultMarshaller())->marshall(['v' => [1]], $failed)['v'][1] ?? '')
+            ? 'serialize' : 'igbinary') . ')',
+        'value_bytes' => $valueBytes,
+        'runs' => $runs,
+        'opcache' => (bool) ini_get('opcache.enable_cli'),
+    ],
+    'results' => $results,
+], JSON_PRETTY_PRINT), "\n";

@@ -1,0 +1,174 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Ephpm\Cache\Symfony\Tests\Unit;
+
+use Ephpm\Cache\Symfony\Tests\Support\AdapterTestCase;
+use Ephpm\Cache\Symfony\Tests\Support\Backend;
+use Symfony\Component\Cache\Marshaller\MarshallerInterface;
+use Symfony\Contracts\Cache\ItemInterface;
+
+/**
+ * The adapter reuses the unserialized value when the bytes read are identical to the bytes it unserialized before.
+ * Reads must stay indistinguishable from a fresh unserialize().
+ */
+final class UnserializeMemoTest extends AdapterTestCase
+{
+    /** @return array<string, string> */
+    private static function bigArray(string $tag = 'x'): array
+    {
+        $value = [];
+        for ($i = 0; $i < 10; ++$i) {
+            $value["field$i"] = str_repeat($tag, 40);
+        }
+
+        return $value;
+    }
+
+    public function testModifyingAReadArrayDoesNotChangeTheNextRead(): void
+    {
+        $pool = $this->adapter('memo');
+        $pool->save($pool->getItem('k')->set(self::bigArray()));
+        $first = $pool->getItem('k')->get();
+        self::assertIsArray($first);
+        $first['field0'] = 'changed';
+        $first['new'] = 1;
+        self::assertSame(self::bigArray(), $pool->getItem('k')->get());
+        self::assertSame(self::bigArray(), $this->adapter('memo')->getItem('k')->get());
+    }
+
+    public function testObjectsAreNeverShared(): void
+    {
+        $pool = $this->adapter('memo');
+        $object = new \ArrayObject(self::bigArray());
+        $pool->save($pool->getItem('obj')->set($object));
+        $pool->save($pool->getItem('nested')->set(['list' => self::bigArray(), 'obj' => new \ArrayObject([1])]));
+
+        $a = $pool->getItem('obj')->get();
+        self::assertInstanceOf(\ArrayObject::class, $a);
+        $a['field0'] = 'mutated';
+        $b = $pool->getItem('obj')->get();
+        self::assertNotSame($a, $b);
+        self::assertInstanceOf(\ArrayObject::class, $b);
+        self::assertSame(str_repeat('x', 40), $b['field0']);
+
+        $n1 = $pool->getItem('nested')->get();
+        self::assertIsArray($n1);
+        self::assertInstanceOf(\ArrayObject::class, $n1['obj']);
+        $n1['obj'][0] = 'mutated';
+        $n2 = $pool->getItem('nested')->get();
+        self::assertIsArray($n2);
+        self::assertInstanceOf(\ArrayObject::class, $n2['obj']);
+        self::assertSame(1, $n2['obj'][0]);
+    }
+
+    public function testValuesWithReferencesAreNeverShared(): void
+    {
+        $pool = $this->adapter('memo');
+        $value = self::bigArray();
+        $value['alias'] = &$value['field0'];
+        $pool->save($pool->getItem('ref')->set($value));
+        unset($value);
+
+        $a = $pool->getItem('ref')->get();
+        self::assertIsArray($a);
+        $a['alias'] = 'changed through the reference';
+        self::assertSame('changed through the reference', $a['field0']);
+        $b = $pool->getItem('ref')->get();
+        self::assertIsArray($b);
+        self::assertSame(str_repeat('x', 40), $b['field0']);
+        self::assertSame(str_repeat('x', 40), $b['alias']);
+    }
+
+    public function testANewValueWrittenBehindTheAdaptersBackIsSeen(): void
+    {
+        $pool = $this->adapter('memo');
+        $pool->save($pool->getItem('k')->set(self::bigArray('x')));
+        self::assertSame(self::bigArray('x'), $pool->getItem('k')->get());
+
+        // Another process / another pool instance overwrites the item.
+        $other = $this->adapter('memo');
+        $other->save($other->getItem('k')->set(self::bigArray('y')));
+        self::assertSame(self::bigArray('y'), $pool->getItem('k')->get());
+        self::assertSame(self::bigArray('y'), iterator_to_array($pool->getItems(['k']))['k']->get());
+
+        $pool->deleteItem('k');
+        self::assertFalse($pool->getItem('k')->isHit());
+        Backend::flush();
+        self::assertFalse($this->adapter('memo')->getItem('k')->isHit());
+    }
+
+    public function testMetadataOfGetIsPreserved(): void
+    {
+        $pool = $this->adapter('memo');
+        $compute = static function (ItemInterface $item): array {
+            $item->expiresAfter(120);
+            usleep(3_000);
+
+            return self::bigArray();
+        };
+        self::assertSame(self::bigArray(), $pool->get('meta', $compute));
+        for ($i = 0; $i < 3; ++$i) {
+            $item = $pool->getItem('meta');
+            self::assertSame(self::bigArray(), $item->get());
+            $metadata = $item->getMetadata();
+            self::assertEqualsWithDelta(microtime(true) + 120, $metadata[ItemInterface::METADATA_EXPIRY] ?? 0, 3.0);
+            self::assertGreaterThanOrEqual(3, $metadata[ItemInterface::METADATA_CTIME] ?? 0);
+        }
+    }
+
+    public function testManyDistinctValuesStayCorrect(): void
+    {
+        $pool = $this->adapter('memo');
+        for ($i = 0; $i < 2500; ++$i) {
+            $pool->saveDeferred($pool->getItem("k$i")->set(self::bigArray((string) ($i % 10)) + ['i' => $i]));
+        }
+        self::assertTrue($pool->commit());
+        for ($round = 0; $round < 2; ++$round) {
+            foreach ([0, 1, 999, 1000, 1001, 2499] as $i) {
+                $value = $pool->getItem("k$i")->get();
+                self::assertIsArray($value);
+                self::assertSame($i, $value['i']);
+            }
+        }
+        $keys = array_map(static fn (int $i): string => "k$i", range(0, 2499, 7));
+        foreach ($pool->getItems($keys) as $key => $item) {
+            self::assertIsArray($item->get());
+            self::assertSame((int) substr($key, 1), $item->get()['i']);
+        }
+    }
+
+    public function testAnotherMarshallerNeverGetsAMemoizedValue(): void
+    {
+        $pool = $this->adapter('memo');
+        $pool->save($pool->getItem('k')->set(self::bigArray()));
+        self::assertSame(self::bigArray(), $pool->getItem('k')->get()); // memoized now
+
+        $upper = new class () implements MarshallerInterface {
+            /**
+             * @param array<mixed>      $values
+             * @param array<mixed>|null $failed
+             *
+             * @return array<mixed>
+             */
+            public function marshall(array $values, ?array &$failed): array
+            {
+                $failed = [];
+
+                return array_map('serialize', $values);
+            }
+
+            public function unmarshall(string $value): mixed
+            {
+                $v = unserialize($value);
+
+                return \is_array($v) ? array_map(static fn ($s) => \is_string($s) ? strtoupper($s) : $s, $v) : $v;
+            }
+        };
+        $other = $this->adapter('memo', 0, null, $upper);
+        $upperCased = array_map('strtoupper', self::bigArray());
+        self::assertSame($upperCased, $other->getItem('k')->get());
+        self::assertSame($upperCased, iterator_to_array($other->getItems(['k']))['k']->get());
+    }
+}
