@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""HTTP benchmark: `ephpm serve` vs nginx + php-fpm (pm=static, 2 and 8 children) vs `php -S`.
+
+All servers are started by this script on free loopback ports with temporary configs, measured
+back to back with wrk (-t2 -c50, --latency), and stopped by pid. Pages: hello.php and a counter
+page (ephpm_kv_incr under ephpm, apcu_inc under php-fpm / php -S). Each cell is the median of
+RUNS runs of DURATION seconds after a warm-up. Then idle RSS of `ephpm serve` and its RSS growth
+over a SOAK-second wrk soak. Writes bench/results/http.md (and raw wrk output under
+bench/results/raw/http/).
+
+Environment: EPHPM_BIN (default build/runtime/ephpm), RUNS (3), DURATION (10), SOAK (60),
+CONNECTIONS (50), NGINX_WORKERS (1), ONLY (comma list of server names), QUICK=1 (1 run of 5 s,
+soak 10 s).
+"""
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+QUICK = os.environ.get("QUICK") == "1"
+RUNS = int(os.environ.get("RUNS", "1" if QUICK else "3"))
+DURATION = int(os.environ.get("DURATION", "5" if QUICK else "10"))
+SOAK = int(os.environ.get("SOAK", "10" if QUICK else "60"))
+CONNS = int(os.environ.get("CONNECTIONS", "50"))
+NGINX_WORKERS = os.environ.get("NGINX_WORKERS", "1")
+EPHPM = os.path.abspath(os.environ.get("EPHPM_BIN", os.path.join(ROOT, "build/runtime/ephpm")))
+ONLY = [s for s in os.environ.get("ONLY", "").split(",") if s]
+
+HELLO = "<?php\necho \"Hello, world!\\n\";\n"
+COUNTER_KV = "<?php\necho ephpm_kv_incr('counter');\n"
+COUNTER_APCU = "<?php\necho apcu_inc('counter', 1, $ok);\n"
+
+
+STARTED = []  # every process this script started, stopped by pid at the end
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(url, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                r.read()
+                return True
+        except Exception:  # noqa
+            time.sleep(0.1)
+    raise RuntimeError("no answer from " + url)
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+class Proc:
+    def __init__(self, name, argv, cwd=None, env=None):
+        self.name = name
+        self.argv = argv
+        self.log = open(os.path.join(WORK, name + ".log"), "w")
+        self.p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        return self.p.returncode
+
+
+def docroot(name, counter):
+    d = os.path.join(WORK, name, "public")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "hello.php"), "w") as f:
+        f.write(HELLO)
+    with open(os.path.join(d, "counter.php"), "w") as f:
+        f.write(counter)
+    # OPcache's file_update_protection (2 s) would skip caching freshly written scripts.
+    old = time.time() - 60
+    for fn in os.listdir(d):
+        os.utime(os.path.join(d, fn), (old, old))
+    return d
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def start_ephpm():
+    d = docroot("ephpm", COUNTER_KV)
+    port = free_port()
+    cfg = os.path.join(WORK, "ephpm", "ephpm.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "public"\n'
+                '[log]\nlevel = "warn"\n' % port)
+    proc = Proc("ephpm", [EPHPM, "serve", "--config", cfg])
+    STARTED.append(proc)
+    wait_http("http://127.0.0.1:%d/hello.php" % port)
+    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid]}
+
+
+def start_fpm(children_count):
+    name = "fpm%d" % children_count
+    d = docroot(name, COUNTER_APCU)
+    base = os.path.join(WORK, name)
+    sock = os.path.join(base, "fpm.sock")
+    fpm_conf = os.path.join(base, "php-fpm.conf")
+    with open(fpm_conf, "w") as f:
+        f.write("[global]\npid = %s/fpm.pid\nerror_log = %s/fpm-error.log\ndaemonize = no\n"
+                "[www]\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %d\n"
+                "pm.max_requests = 0\n" % (base, base, sock, children_count))
+    fpm = Proc(name + "-php-fpm", ["php-fpm8.2", "-R", "-F", "-y", fpm_conf])
+    STARTED.append(fpm)
+    port = free_port()
+    nginx_conf = os.path.join(base, "nginx.conf")
+    with open(nginx_conf, "w") as f:
+        f.write("""worker_processes %s;
+daemon off;
+pid %s/nginx.pid;
+error_log %s/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
+  uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:%d;
+    root %s;
+    location ~ \\.php$ {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+      fastcgi_pass unix:%s;
+    }
+  }
+}
+""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, d, sock))
+    deadline = time.time() + 10
+    while not os.path.exists(sock) and time.time() < deadline:
+        time.sleep(0.05)
+    nginx = Proc(name + "-nginx", ["nginx", "-c", nginx_conf, "-p", base])
+    STARTED.append(nginx)
+    wait_http("http://127.0.0.1:%d/hello.php" % port)
+
+    def pids():
+        return [nginx.p.pid] + children(nginx.p.pid) + [fpm.p.pid] + children(fpm.p.pid)
+    return {"port": port, "procs": [nginx, fpm], "pids": pids}
+
+
+def start_php_s():
+    d = docroot("php-s", COUNTER_APCU)
+    port = free_port()
+    env = dict(os.environ)
+    proc = Proc("php-S", ["php8.2", "-d", "opcache.enable_cli=1", "-S", "127.0.0.1:%d" % port,
+                          "-t", d], env=env)
+    STARTED.append(proc)
+    wait_http("http://127.0.0.1:%d/hello.php" % port)
+    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid]}
+
+
+SERVERS = [
+    ("ephpm serve", "ephpm", start_ephpm),
+    ("nginx + php-fpm (static, 2 children)", "fpm2", lambda: start_fpm(2)),
+    ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
+    ("php -S (OPcache on)", "php-s", start_php_s),
+]
+
+
+def wrk(port, page, duration, tag):
+    out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % duration, "--latency",
+                          "http://127.0.0.1:%d/%s" % (port, page)],
+                         capture_output=True, text=True).stdout
+    with open(os.path.join(RAW, tag + ".txt"), "w") as f:
+        f.write(out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock_err = re.search(r"Socket errors: (.*)", out)
+    return rps, p99, (int(errors.group(1)) if errors else 0), (sock_err.group(1) if sock_err else "")
+
+
+def main():
+    global WORK, RAW
+    if not os.access(EPHPM, os.X_OK):
+        sys.exit("bench/http: %s not built (make build)" % EPHPM)
+    WORK = tempfile.mkdtemp(prefix="ephpm-bench-http-")
+    os.chmod(WORK, 0o755)  # nginx workers run as nobody and must reach the FastCGI socket
+    RAW = os.path.join(ROOT, "bench/results/raw/http")
+    os.makedirs(RAW, exist_ok=True)
+    load_before = os.getloadavg()
+    results = {}
+    notes = []
+    soak = None
+    try:
+        for label, key, start in SERVERS:
+            if ONLY and key not in ONLY:
+                continue
+            srv = start()
+            try:
+                for page in ("hello.php", "counter.php"):
+                    wrk(srv["port"], page, 2, "%s-%s-warmup" % (key, page))
+                    runs = [wrk(srv["port"], page, DURATION, "%s-%s-run%d" % (key, page, i))
+                            for i in range(RUNS)]
+                    rps = statistics.median(r[0] for r in runs)
+                    p99 = statistics.median(r[1] for r in runs)
+                    errs = sum(r[2] for r in runs)
+                    results[(key, page)] = (rps, p99, [round(r[0]) for r in runs], errs)
+                    if errs or any(r[3] for r in runs):
+                        notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
+                                     (key, page, errs, "; ".join(r[3] for r in runs if r[3])))
+                    print("%-40s %-12s %9.0f req/s  p99 %7.2f ms  runs %s" %
+                          (label, page, rps, p99, [round(r[0]) for r in runs]), flush=True)
+                if key == "ephpm":
+                    pids = srv["pids"]()
+                    soak = {"after_warmup": rss_kib(pids)}
+                    wrk(srv["port"], "hello.php", SOAK, "ephpm-soak")
+                    soak["after_soak"] = rss_kib(pids)
+                    wrk(srv["port"], "counter.php", SOAK // 2 or 1, "ephpm-soak-counter")
+                    soak["after_soak_counter"] = rss_kib(pids)
+                    print("ephpm RSS: %r" % soak, flush=True)
+                if key.startswith("fpm"):
+                    srv["rss"] = rss_kib(srv["pids"]())
+                    notes.append("%s total RSS (nginx + php-fpm master and children) after the runs: %.1f MiB"
+                                 % (key, srv["rss"] / 1024))
+            finally:
+                for p in srv["procs"]:
+                    p.stop()
+        # Idle RSS of a fresh ephpm serve (no request served yet, and after 1 request).
+        if not ONLY or "ephpm" in ONLY:
+            srv = start_ephpm()
+            time.sleep(1)
+            idle = rss_kib(srv["pids"]())
+            rc = srv["procs"][0].stop()
+            soak = soak or {}
+            soak["idle"] = idle
+            soak["exit_code"] = rc
+    finally:
+        for p in STARTED:
+            p.stop()
+        shutil.rmtree(WORK, ignore_errors=True)
+    write_report(results, soak, notes, load_before)
+
+
+def write_report(results, soak, notes, load_before):
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"model name\s*:\s*(.*)", f.read())
+        if m:
+            cpu = m.group(1)
+    lines = []
+    lines.append("# HTTP benchmark: `ephpm serve` vs nginx + php-fpm vs `php -S`\n")
+    lines.append("Generated by `bench/http/run.sh` on %s (%d vCPUs, %s), %s. Load average before the run: "
+                 "%.2f / %.2f / %.2f (the machine is shared with other sessions' builds and tests, so absolute "
+                 "numbers are noisy; the servers run back to back in one invocation).\n"
+                 % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), cpu,
+                    platform.release(), *load_before))
+    lines.append("Method: `wrk -t2 -c%d -d%ds --latency` on loopback (wrk shares the 2 vCPUs), 2 s warm-up per "
+                 "page, median of %d runs (per-run req/s in brackets). PHP 8.2 (Debian), OPcache on everywhere "
+                 "(ephpm uses SAPI name fpm-fcgi). nginx: %s worker(s), FastCGI over a unix socket, keep-alive. "
+                 "php-fpm: `pm = static`. Counter page: `ephpm_kv_incr('counter')` under ephpm, "
+                 "`apcu_inc('counter')` under php-fpm and `php -S`.\n" % (CONNS, DURATION, RUNS, NGINX_WORKERS))
+    lines.append("| Server | hello.php req/s | hello p99 | counter req/s | counter p99 |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for label, key, _ in SERVERS:
+        h = results.get((key, "hello.php"))
+        c = results.get((key, "counter.php"))
+        if not h:
+            continue
+        lines.append("| %s | %s %s | %.2f ms | %s %s | %.2f ms |" % (
+            label, "{:,.0f}".format(h[0]), h[2], h[1], "{:,.0f}".format(c[0]), c[2], c[1]))
+    lines.append("")
+    best_fpm = None
+    for key in ("fpm2", "fpm8"):
+        r = results.get((key, "hello.php"))
+        if r and (best_fpm is None or r[0] > best_fpm[1][0]):
+            best_fpm = (key, r)
+    e = results.get(("ephpm", "hello.php"))
+    if e and best_fpm:
+        lines.append("**hello.php: ephpm serve = %.2f× the req/s of the best nginx + php-fpm configuration (%s)**; "
+                     "p99 %.2f ms vs %.2f ms. Target: ≥ 1.5×.\n" % (e[0] / best_fpm[1][0], best_fpm[0],
+                                                                     e[1], best_fpm[1][1]))
+        ec = results.get(("ephpm", "counter.php"))
+        fc = results.get((best_fpm[0], "counter.php"))
+        if ec and fc:
+            lines.append("Counter page: %.2f× (%s req/s vs %s req/s).\n" % (
+                ec[0] / fc[0], "{:,.0f}".format(ec[0]), "{:,.0f}".format(fc[0])))
+    if soak:
+        lines.append("## Memory of `ephpm serve`\n")
+        lines.append("| Measurement | RSS |")
+        lines.append("|---|---:|")
+        if "idle" in soak:
+            lines.append("| idle, fresh process (PHP started, store mapped, no request yet) | %.1f MiB |" % (soak["idle"] / 1024))
+        if "after_warmup" in soak:
+            lines.append("| after the benchmark runs (before the soak) | %.1f MiB |" % (soak["after_warmup"] / 1024))
+            lines.append("| after a %d s wrk soak on hello.php | %.1f MiB |" % (SOAK, soak["after_soak"] / 1024))
+            lines.append("| after a further %d s soak on counter.php | %.1f MiB |" % (SOAK // 2 or 1, soak["after_soak_counter"] / 1024))
+            growth = (soak["after_soak"] - soak["after_warmup"]) * 100.0 / soak["after_warmup"]
+            lines.append("")
+            lines.append("RSS growth over the %d s soak: %+.1f %% (target: ≤ 10 %%; idle target ≤ 64 MiB).\n" % (SOAK, growth))
+        if "exit_code" in soak:
+            lines.append("Exit code of `ephpm serve` after SIGTERM: %s.\n" % soak["exit_code"])
+    if notes:
+        lines.append("## Notes\n")
+        for n in notes:
+            lines.append("* " + n)
+        lines.append("")
+    lines.append("Raw wrk output: `bench/results/raw/http/` (not committed).\n")
+    out = os.path.join(ROOT, "bench/results/http.md")
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print("wrote " + out)
+
+
+if __name__ == "__main__":
+    main()
