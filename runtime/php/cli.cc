@@ -271,8 +271,12 @@ int RunPlan(const CliPlan* plan, const char* ini_path_for_display) {
       PG(during_request_startup) = 0;
       switch (plan->mode) {
         case Mode::kScript:
-        case Mode::kStdin:
           RegisterFileHandles();
+          php_execute_script(&file_handle);
+          break;
+        case Mode::kStdin:
+          // As php-cli: no STDIN/STDOUT/STDERR constants when the script itself comes from stdin
+          // (the script's file handle owns the stdin FILE*).
           php_execute_script(&file_handle);
           break;
         case Mode::kCode:

@@ -84,8 +84,8 @@ run "$EPHPM" php -f args.php -- -q
 expect_out_contains "2|args.php,-q|" "-f FILE -- args"
 run bash -c "echo '<?php echo implode(\",\", \$argv), \"|\", \$_SERVER[\"PHP_SELF\"];' | '$EPHPM' php -- p q"
 expect_out "Standard input code,p,q|Standard input code" "script from stdin with -- args"
-run bash -c "echo '<?php echo 40 + 2;' | '$EPHPM' php"
-expect_out "42" "script from stdin"
+run bash -c "echo '<?php echo 40 + 2, defined(\"STDIN\") ? \" stdin-const\" : \" no-const\";' | '$EPHPM' php"
+expect_out "42 no-const" "script from stdin (no STDIN constants, like php-cli)"
 run "$EPHPM" php -n -d display_errors=0 args.php
 expect_out_contains "1|args.php|" "options before the script"
 
