@@ -179,6 +179,11 @@ expect_out "cli|kv" "ephpm-php behaves like ephpm php"
 run "$EPHPM" php -r 'passthru(escapeshellarg(PHP_BINARY) . " -r \"echo 6*7;\"", $st); exit($st);'
 expect_out "42" "re-running PHP_BINARY with php-cli options works (PHPUnit process isolation)"
 
+if command -v composer >/dev/null; then
+  run "$EPHPM" php "$(command -v composer)" --version --no-ansi
+  expect_out_contains "Composer version" "Composer runs under ephpm php"
+fi
+
 # --- store wiring and config lookup --------------------------------------------------------------
 run "$EPHPM" php -r 'var_dump(ephpm_kv_set("a", "b"), ephpm_kv_get("a"), ephpm_kv_stats()["memory_limit"]);'
 expect_out $'bool(true)\nstring(1) "b"\nint(268435456)' "a real store with default [kv]"
