@@ -80,7 +80,12 @@ int main(int argc, char** argv) {
                     "document root (overrides [server] document_root; relative to the current directory)");
 #endif
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Prints --help/--version output or the error; usage errors exit with 2 (not CLI11's 1xx).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
 #ifdef EPHPM_HAVE_SERVE
   if (*serve) {

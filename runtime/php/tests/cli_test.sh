@@ -171,6 +171,11 @@ expect_rc 1 "-r without code"
 run "$EPHPM" php -a
 expect_rc 1 "unsupported -a"; expect_err_contains "not supported" "unsupported option message"
 
+run "$EPHPM"
+expect_rc 2 "ephpm without a subcommand is a usage error"; expect_err_contains "subcommand" "usage error message"
+run "$EPHPM" --version
+expect_out "ephpm 0.1.0" "ephpm --version"
+
 # --- PHP_BINARY and the ephpm-php multi-call link -----------------------------------------------
 run "$EPHPM" php -r 'echo basename(PHP_BINARY);'
 expect_out "ephpm-php" "PHP_BINARY is the ephpm-php link"
