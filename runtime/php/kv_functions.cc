@@ -48,6 +48,7 @@ bool g_test_hooks = false;
 // string after the store call returned. Only the PHP thread uses it.
 thread_local std::string t_scratch;
 constexpr size_t kScratchKeepBytes = 1u << 20;  // shrink after reading bigger values
+constexpr zend_long kMaxWaitTimeoutMs = 100LL * 365 * 24 * 3600 * 1000;  // 100 years
 
 enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
 
@@ -421,6 +422,9 @@ PHP_FUNCTION(ephpm_kv_wait) {
   EPHPM_GET_STORE(store);
   if (last_version < 0) last_version = 0;
   if (timeout_ms < 0) timeout_ms = 0;
+  // A huge timeout means "until woken, cancelled or the request deadline": clamp it so that no
+  // now + timeout arithmetic below can overflow (PHP_INT_MAX would otherwise wrap to "expired").
+  if (timeout_ms > kMaxWaitTimeoutMs) timeout_ms = kMaxWaitTimeoutMs;
   ephpm::kv::WaitResult result;
   EPHPM_READ_GUARD(result = store->Wait(View(key), static_cast<uint64_t>(last_version), timeout_ms,
                                         &g_wait_cancel, &t_scratch));

@@ -18,6 +18,22 @@ test('wait is woken by a set from another thread', function () {
     check($elapsed >= 150 && $elapsed < 3000, "after about 200 ms, got $elapsed");
 });
 
+test('a PHP_INT_MAX timeout blocks until woken or cancelled (no overflow)', function () {
+    $v = ephpm_kv_wait('big-timeout', 0, 0)['version'];
+    ephpm_test_set_after('big-timeout', 'woke', 200);
+    $t0 = hrtime(true);
+    $r = ephpm_kv_wait('big-timeout', $v, PHP_INT_MAX);
+    $elapsed = ms_since($t0);
+    same('woke', is_array($r) ? $r['value'] : $r, 'woken by the write');
+    check($elapsed >= 150, "did not return at once, got $elapsed ms");
+    ephpm_test_cancel_waits_after(200);
+    $t0 = hrtime(true);
+    same(false, ephpm_kv_wait('big-timeout', $r['version'] ?? PHP_INT_MAX, PHP_INT_MAX), 'cancelled');
+    $elapsed = ms_since($t0);
+    check($elapsed >= 150 && $elapsed < 2000, "cancelled after about 200 ms, got $elapsed");
+    ephpm_test_reset_wait_cancel();
+});
+
 test('several waits on other keys are not woken', function () {
     $v = ephpm_kv_wait('quiet', 0, 0)['version'];
     ephpm_test_set_after('noisy', 'x', 50);
