@@ -260,6 +260,10 @@ class Loader {
         else if (v == "ignore") s.hidden_files = HiddenFiles::kIgnore;
         else if (v == "allow") s.hidden_files = HiddenFiles::kAllow;
         else return Error(T, k, "unknown policy " + Quote(v) + " (expected deny, ignore, allow)");
+      } else if (k == "io_threads") {
+        int64_t v;
+        if (!Integer(T, k, node, 0, 256, &v)) return;
+        s.io_threads = static_cast<int>(v);
       } else if (k == "php_queue_size") {
         int64_t v;
         if (!Integer(T, k, node, 1, 65536, &v)) return;
@@ -271,7 +275,7 @@ class Loader {
       } else {
         return Unknown(T, k,
                        "listen, document_root, index_files, fallback, hidden_files, "
-                       "php_queue_size, [server.request], [server.timeouts]");
+                       "io_threads, php_queue_size, [server.request], [server.timeouts]");
       }
       if (failed()) return;
     }

@@ -52,8 +52,9 @@ struct ServerConfig {
   double header_read_timeout = 10;  // from the first byte of a request to the end of its headers
   double idle_timeout = 60;         // keep-alive wait for the next request
   double request_timeout = 60;      // reading the body and writing the response (I/O side)
-  // I/O threads; not a config key yet (defaults to 2, the number of CPUs on the target class).
-  int io_threads = 2;
+  // Threads that run the sockets, parsing, routing and static files. 0 = auto: one per CPU
+  // minus the one the PHP thread needs (at least 1).
+  int io_threads = 0;
 };
 
 struct PhpConfig {

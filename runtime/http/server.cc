@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -866,7 +867,8 @@ Server::Server(const config::Config& config, Router* router, const MimeTypes* mi
 Server::~Server() { Stop(); }
 
 void Server::Start(int listen_fd) {
-  int n = impl_->cfg.server.io_threads > 0 ? impl_->cfg.server.io_threads : 1;
+  int n = impl_->cfg.server.io_threads;
+  if (n <= 0) n = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   for (int i = 0; i < n; ++i) {
     impl_->iocs.push_back(std::make_unique<asio::io_context>(1));
     impl_->guards.push_back(asio::make_work_guard(*impl_->iocs.back()));

@@ -45,6 +45,7 @@ TEST(ConfigDefaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.server.fallback, "/index.php");
   EXPECT_EQ(c.server.hidden_files, HiddenFiles::kDeny);
   EXPECT_EQ(c.server.php_queue_size, 128);
+  EXPECT_EQ(c.server.io_threads, 0);
   EXPECT_EQ(c.server.max_body_size, 8u << 20);
   EXPECT_EQ(c.server.max_header_size, 8u << 10);
   EXPECT_EQ(c.server.header_read_timeout, 10);
@@ -190,8 +191,8 @@ TEST(ConfigServer, HiddenFiles) {
 TEST(ConfigServer, UnknownKeysAreErrors) {
   ExpectError("[server]\nport = 80\n",
               "ephpm.toml: [server] port: unknown key (expected one of: listen, document_root, "
-              "index_files, fallback, hidden_files, php_queue_size, [server.request], "
-              "[server.timeouts])");
+              "index_files, fallback, hidden_files, io_threads, php_queue_size, "
+              "[server.request], [server.timeouts])");
   ExpectError("[server.request]\nmax_bodysize = 1\n",
               "ephpm.toml: [server.request] max_bodysize: unknown key (expected one of: "
               "max_body_size, max_header_size)");
@@ -200,6 +201,14 @@ TEST(ConfigServer, UnknownKeysAreErrors) {
               "idle, request)");
   ExpectError("[server]\nrequest = 5\n",
               "ephpm.toml: [server.request]: expected a table, got integer");
+}
+
+TEST(ConfigServer, IoThreads) {
+  Config c;
+  ASSERT_TRUE(Parse("[server]\nio_threads = 3\n", &c).ok);
+  EXPECT_EQ(c.server.io_threads, 3);
+  ExpectError("[server]\nio_threads = -1\n",
+              "ephpm.toml: [server] io_threads: value -1 out of range (0..256)");
 }
 
 TEST(ConfigServer, PhpQueueSize) {
