@@ -177,6 +177,17 @@ test('PHP_INT_MAX TTLs clamp: alive, positive, not persistent', function () {
     check(ephpm_kv_ttl('max3') > 0, 'setnx PHP_INT_MAX');
     same(true, ephpm_kv_mset(['max4' => 'v'], PHP_INT_MAX));
     check(ephpm_kv_ttl('max4') > 0, 'mset PHP_INT_MAX');
+    // The negative extremes mean "no expiry" / "refused", never a wrap.
+    same(true, ephpm_kv_set('min', 'v', PHP_INT_MIN));
+    same(-1, ephpm_kv_ttl('min'), 'PHP_INT_MIN ttl = persistent');
+    same(false, ephpm_kv_expire('min', PHP_INT_MIN));
+    same(-1, ephpm_kv_ttl('min'));
+    same(true, ephpm_kv_setnx('min2', 'v', PHP_INT_MIN));
+    same(-1, ephpm_kv_ttl('min2'));
+    ephpm_kv_set('neg1', '-1');
+    same(false, ephpm_kv_incr_by('neg1', PHP_INT_MIN), '-1 + PHP_INT_MIN overflows');
+    same('-1', ephpm_kv_get('neg1'));
+    check(is_array(ephpm_kv_wait('min', PHP_INT_MIN, PHP_INT_MIN)), 'wait with PHP_INT_MIN arguments = snapshot');
     // Large but not maximal values must not wrap either.
     ephpm_kv_set('big', 'v', intdiv(PHP_INT_MAX, 1000) + 1);
     check(ephpm_kv_ttl('big') > 0, 'ttl * 1000 overflow saturates');

@@ -94,7 +94,7 @@ function ms_since(int $t0): float
 
 $files = array_slice($argv, 1);
 if (getenv('ONLY')) {
-    T::$only = explode(',', getenv('ONLY'));
+    T::$only = explode(';', getenv('ONLY'));  // ONLY='test name;other test name'
 }
 if (!$files) {
     fwrite(STDERR, "usage: run.php TEST.php [...]\n");
