@@ -115,7 +115,7 @@ class EphpmKvAdapter extends AbstractAdapter
             $byKey = [];
             $keys = [];
             foreach ($ids as $id) {
-                $id = self::toId($id);
+                $id = \is_string($id) ? $id : self::toId($id);
                 $keys[] = $key = self::encodeId($id);
                 $byKey[$key] = $id;
             }
@@ -124,13 +124,13 @@ class EphpmKvAdapter extends AbstractAdapter
 
         $values = [];
         $error = null;
+        $memoizable = $this->memoizable;
         foreach ($raw as $key => $value) {
             if (!isset($byKey[$key])) {
                 continue; // never yield an id nobody asked for
             }
-            $memo = $this->memoizable ? self::$memo[$key] ?? null : null;
-            if (null !== $memo && $memo[0] === $value) {
-                $values[$byKey[$key]] = $memo[1];
+            if ($memoizable && isset(self::$memo[$key]) && self::$memo[$key][0] === $value) {
+                $values[$byKey[$key]] = self::$memo[$key][1];
                 continue;
             }
             try {
@@ -142,7 +142,7 @@ class EphpmKvAdapter extends AbstractAdapter
                     : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
                 continue;
             }
-            if ($this->memoizable && self::isMemoizable($value)) {
+            if ($memoizable && self::isMemoizable($value)) {
                 self::remember((string) $key, $value, $unmarshalled);
             }
         }

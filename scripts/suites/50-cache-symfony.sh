@@ -148,6 +148,52 @@ for leg in "${legs[@]}"; do
   cat "$work/logs/${leg//:/-}.log"
 done
 
+# --- the README's end-to-end example (public/index.php visit counter) under `ephpm serve` ---------------------------
+readme_e2e=skipped
+if [ "$run_sapi" = 1 ]; then
+  echo
+  echo "--- README end-to-end: a Composer project with the README's public/index.php, under ephpm serve"
+  e2e=$work/readme-e2e
+  rm -rf "$e2e/public" && mkdir -p "$e2e/public"
+  printf '%s\n' '{' \
+    '    "name": "acme/my-app",' \
+    '    "require": {"php": "^8.2", "ephpm/cache-symfony": "*@dev"},' \
+    '    "repositories": [{"type": "path", "url": "../..", "options": {"symlink": true}}],' \
+    '    "config": {"lock": false}' \
+    '}' >"$e2e/composer.json"
+  composer_install "$e2e"
+  # The script is cut out of the README itself, so the README cannot drift from what is tested.
+  php "$root/scripts/suites/50-cache-symfony-readme.php" "$pkg/README.md" >"$e2e/public/index.php" \
+    || { status=1; readme_e2e=FAIL; }
+  e2e_port=$(php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); $n = stream_socket_get_name($s, false); echo substr($n, strrpos($n, ":") + 1);')
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndocument_root = "./public"\n' "$e2e_port" >"$e2e/ephpm.toml"
+  (cd "$e2e" && exec "$ephpm" serve --config ephpm.toml) >"$work/logs/readme-e2e-serve.log" 2>&1 &
+  serve_pid=$!
+  for _ in $(seq 200); do
+    if php -r 'exit(@fsockopen("127.0.0.1", (int) $argv[1]) ? 0 : 1);' "$e2e_port"; then break; fi
+    sleep 0.05
+  done
+  got=""
+  for _ in 1 2 3; do
+    got+=$(php -r 'echo @file_get_contents("http://127.0.0.1:" . $argv[1] . "/"), "|";' "$e2e_port")
+  done
+  kill "$serve_pid" 2>/dev/null
+  wait "$serve_pid" 2>/dev/null
+  expected='This page has been served 1 times.
+|This page has been served 2 times.
+|This page has been served 3 times.
+|'
+  if [ "$readme_e2e" != FAIL ] && [ "$got" = "$expected" ]; then
+    readme_e2e=PASS
+    echo "${got//|/}"
+  else
+    readme_e2e=FAIL
+    status=1
+    echo "expected three increasing counts, got: [$got]"
+    cat "$work/logs/readme-e2e-serve.log"
+  fi
+fi
+
 echo
 echo "--- cache-symfony summary"
 printf '%-12s %-11s %-6s %s\n' symfony/cache backend result phpunit
@@ -158,5 +204,6 @@ for leg in "${legs[@]}"; do
   if [ "${leg_rc[$leg]}" != 0 ]; then result=FAIL; status=1; fi
   printf '%-12s %-11s %-6s %s\n' "${leg%%:*}" "${leg#*:}" "$result" "${summary:-no PHPUnit summary}"
 done
-if [ "$run_sapi" = 0 ]; then echo "(sapi legs not run: EPHPM_SKIP_SAPI=1)"; fi
+echo "README end-to-end under ephpm serve: $readme_e2e"
+if [ "$run_sapi" = 0 ]; then echo "(sapi legs and the README end-to-end not run: EPHPM_SKIP_SAPI=1)"; fi
 exit $status

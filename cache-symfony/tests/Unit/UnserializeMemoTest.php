@@ -4,8 +4,11 @@ declare(strict_types=1);
 
 namespace Ephpm\Cache\Symfony\Tests\Unit;
 
+use Ephpm\Cache\Symfony\EphpmKvAdapter;
+use Ephpm\Cache\Symfony\KvOpsInterface;
 use Ephpm\Cache\Symfony\Tests\Support\AdapterTestCase;
 use Ephpm\Cache\Symfony\Tests\Support\Backend;
+use Symfony\Component\Cache\Marshaller\DefaultMarshaller;
 use Symfony\Component\Cache\Marshaller\MarshallerInterface;
 use Symfony\Contracts\Cache\ItemInterface;
 
@@ -15,6 +18,40 @@ use Symfony\Contracts\Cache\ItemInterface;
  */
 final class UnserializeMemoTest extends AdapterTestCase
 {
+    /**
+     * PHP's serialize() format on every symfony/cache version (5.4/6.4 would pick igbinary when it is loaded, and the
+     * memo only applies to the serialize() format).
+     */
+    protected function adapter(
+        string $namespace = 'unit',
+        int $defaultLifetime = 0,
+        ?KvOpsInterface $ops = null,
+        ?MarshallerInterface $marshaller = null,
+    ): EphpmKvAdapter {
+        return parent::adapter($namespace, $defaultLifetime, $ops, $marshaller ?? new DefaultMarshaller(false));
+    }
+
+    public function testOnlyObjectAndReferenceFreeValuesAreMemoized(): void
+    {
+        $pool = $this->adapter('memo');
+        $withRef = self::bigArray();
+        $withRef['alias'] = &$withRef['field1'];
+        $pool->save($pool->getItem('plain')->set(self::bigArray()));
+        $pool->save($pool->getItem('object')->set(new \ArrayObject(self::bigArray())));
+        $pool->save($pool->getItem('ref')->set($withRef));
+        $pool->save($pool->getItem('small')->set('tiny'));
+        foreach (['plain', 'object', 'ref', 'small'] as $key) {
+            self::assertTrue($pool->getItem($key)->isHit());
+        }
+
+        $memo = \Closure::bind(static fn (): array => self::$memo, null, EphpmKvAdapter::class)();
+        self::assertIsArray($memo);
+        self::assertArrayHasKey(self::backendKeyOf($pool, 'plain'), $memo);
+        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'object'), $memo);
+        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'ref'), $memo);
+        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'small'), $memo);
+    }
+
     /** @return array<string, string> */
     private static function bigArray(string $tag = 'x'): array
     {
