@@ -589,6 +589,18 @@ def headers_status_cookies(p):
 
 
 @test
+def sapi_name_opcache_and_ini(p):
+    d = get(p, "/sapi.php").json()
+    eq(d["sapi"], "fpm-fcgi", "PHP_SAPI")
+    eq(d["opcache"], True, "OPcache enabled under serve")
+    eq(d["ephpm"], True, "ephpm extension loaded")
+    eq(d["max_execution_time"], "0", "PHP's own CPU timer stays off (watchdog instead)")
+    eq(d["memory_limit"], "128M", "[php] memory_limit default")
+    eq(d["post_max_size"], str(1024 * 1024), "post_max_size mirrors max_body_size")
+    eq(d["display_errors"], "0", "[php.ini] override applied")
+
+
+@test
 def redirect(p):
     r = get(p, "/redirect.php")
     eq(r.status, 302, "Location implies 302")
@@ -988,6 +1000,25 @@ def config_errors_exit_nonzero(p):
         f.write('[server]\nlisten = "127.0.0.1:0"\nbogus = 1\n')
     r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
     check(r.returncode != 0 and "[server] bogus: unknown key" in r.stderr, "unknown key: " + r.stderr)
+
+
+@test
+def access_log_written(p):
+    log = os.path.join(CTX.workdir, "access.log")
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot) + '[log]\naccess_log = "%s"\n' % log, "alog")
+    srv.start()
+    try:
+        eq(get(srv.port, "/hello.php?x=1").status, 200, "php")
+        eq(get(srv.port, "/a.txt").status, 200, "static")
+        eq(get(srv.port, "/.env").status, 403, "denied")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+    with open(log) as f:
+        lines = f.read().splitlines()
+    eq(len(lines), 3, "three access log lines: %r" % lines)
+    check(re.match(r'127\.0\.0\.1 - - \[[^]]+\] "GET /hello\.php\?x=1 HTTP/1\.1" 200 14 \d+$', lines[0]), lines[0])
+    check('"GET /a.txt HTTP/1.1" 200 17 ' in lines[1], lines[1])
+    check('"GET /.env HTTP/1.1" 403 ' in lines[2], lines[2])
 
 
 @test
