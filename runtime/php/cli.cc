@@ -311,7 +311,11 @@ int RunPlan(const CliPlan* plan, const char* ini_path_for_display) {
   } zend_end_try();
 
   if (have_file) zend_destroy_file_handle(&file_handle);
-  if (request_started) php_request_shutdown(nullptr);
+  if (request_started) {
+    zend_try {
+      php_request_shutdown(nullptr);
+    } zend_end_try();
+  }
   // Like php-cli: our own failure code wins, otherwise PHP's (exit(), fatal error = 255), read
   // after shutdown so exit() in a shutdown function counts.
   if (exit_status == 0) exit_status = EG(exit_status);

@@ -140,6 +140,18 @@ run "$EPHPM" php -r 'echo opcache_get_status(false) === false ? "off" : "on";'
 expect_out "off" "OPcache off by default in cli"
 run "$EPHPM" php -d apc.enable_cli=1 -r 'apcu_store("a", 41); echo apcu_fetch("a") + 1, "|", igbinary_unserialize(igbinary_serialize([1]))[0];'
 expect_out "42|1" "APCu (apc.enable_cli=1) and igbinary work"
+# Every INI value and every $_SERVER key is identical to php-cli's (with and without -n).
+ini_dump='foreach (ini_get_all(null, false) as $k => $v) echo "$k=$v\n";'
+for flags in "" "-n"; do
+  run "$EPHPM" php $flags -r "$ini_dump"
+  mine=$out
+  run "$PHP" $flags -r "$ini_dump"
+  if [ "$mine" = "$out" ]; then ok; else bad "INI differs from php $flags: $(diff <(echo "$mine") <(echo "$out") | head -6)"; fi
+done
+run "$EPHPM" php -r 'echo implode(",", array_keys($_SERVER));'
+mine=$out
+run "$PHP" -r 'echo implode(",", array_keys($_SERVER));'
+if [ "$mine" = "$out" ]; then ok; else bad "\$_SERVER keys differ from php-cli: [$mine] vs [$out]"; fi
 run "$EPHPM" php -m
 mods_ephpm=$out
 run "$PHP" -m
