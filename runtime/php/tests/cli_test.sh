@@ -126,6 +126,8 @@ run "$EPHPM" php -d max_execution_time=7 -r 'echo ini_get("max_execution_time");
 expect_out "7" "-d beats the hard-coded INI"
 run "$EPHPM" php -n -r 'echo var_export(get_cfg_var("cfg_file_path"), true), "|", ini_get("display_errors"), "|", extension_loaded("apcu") ? "apcu" : "no-apcu", "|", extension_loaded("ephpm") ? "ephpm" : "no-ephpm";'
 expect_out "false|1|no-apcu|ephpm" "-n: no php.ini, no conf.d, display_errors=1, ephpm still there"
+run "$EPHPM" php -n -d extension=apcu -d zend_extension=opcache -d opcache.enable_cli=1 -r 'echo extension_loaded("apcu") ? "apcu" : "-", "|", opcache_get_status(false)["opcache_enabled"] ? "opcache" : "-";'
+expect_out "apcu|opcache" "-n -d extension=... / zend_extension=... load extensions"
 printf 'memory_limit=77M\n' > custom.ini
 run "$EPHPM" php -c custom.ini -r 'echo ini_get("memory_limit"), "|", basename(get_cfg_var("cfg_file_path"));'
 expect_out "77M|custom.ini" "-c FILE"
