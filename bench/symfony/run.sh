@@ -2,6 +2,7 @@
 # Symfony Cache adapters under `ephpm php`: EphpmKvAdapter (the in-process store) against ArrayAdapter, ApcuAdapter,
 # RedisAdapter and MemcachedAdapter (real servers started here on free loopback ports, stopped by pid).
 # getItem() hit, get($key, $cb) hit, save(), getItems() of 20 keys; one ~1 KiB array value; median of 5 runs.
+# OPcache on (as under `ephpm serve`), no JIT.
 # Writes bench/results/symfony.md (and the raw JSON to bench/results/raw/symfony.json).
 #
 #   EPHPM_BIN=...   the ephpm binary (default build/runtime/ephpm; `make build`)
@@ -40,6 +41,6 @@ wait_port "$memcached_port" || { echo "memcached did not start" >&2; exit 1; }
 
 echo "bench/symfony: running under $ephpm php (redis :$redis_port, memcached :$memcached_port)" >&2
 REDIS_PORT=$redis_port MEMCACHED_PORT=$memcached_port \
-  "$ephpm" php -d apc.enable_cli=1 -d memory_limit=512M "$root/bench/symfony/bench.php" >"$raw"
+  "$ephpm" php -d apc.enable_cli=1 -d opcache.enable_cli=1 -d memory_limit=512M "$root/bench/symfony/bench.php" >"$raw"
 php "$root/bench/symfony/report.php" "$raw" >"$out"
 cat "$out"

@@ -24,6 +24,9 @@ class EphpmKvAdapter extends AbstractAdapter
     /** Longest id handed to the backend before Symfony replaces the key part by a hash. */
     public const MAX_ID_LENGTH = 250;
 
+    /** Ids stored as they are: valid UTF-8 (the "u" flag fails on anything else), no NUL, no "{". */
+    private const PLAIN_ID = '/^[^\x00{]*+$/Du';
+
     /** Unserialize memo: only values of at least / at most this many serialized bytes, this many in total. */
     private const MEMO_MIN_BYTES = 64;
     private const MEMO_MAX_BYTES = 65536;
@@ -36,6 +39,8 @@ class EphpmKvAdapter extends AbstractAdapter
     private readonly KvOpsInterface $ops;
     private readonly MarshallerInterface $marshaller;
     private readonly bool $memoizable;
+    /** The ops are SapiKvOps on a runtime with ephpm_kv_mget: reads call the functions directly (one call less). */
+    private readonly bool $direct;
 
     /**
      * Process-wide memo of unserialized values: backend key => [stored bytes, unserialized value]. A read uses it only
@@ -72,6 +77,7 @@ class EphpmKvAdapter extends AbstractAdapter
         $this->marshaller = $marshaller ?? new DefaultMarshaller();
         // Only DefaultMarshaller is known to turn the same bytes into the same value (plain unserialize()).
         $this->memoizable = DefaultMarshaller::class === $this->marshaller::class;
+        $this->direct = $this->ops instanceof SapiKvOps && \function_exists('ephpm_kv_mget');
     }
 
     /**
@@ -83,7 +89,7 @@ class EphpmKvAdapter extends AbstractAdapter
      */
     public static function encodeId(string $id): string
     {
-        if (1 === preg_match('/^[^\x00{]*+$/Du', $id)) {
+        if (1 === preg_match(self::PLAIN_ID, $id)) {
             return $id;
         }
 
@@ -99,9 +105,12 @@ class EphpmKvAdapter extends AbstractAdapter
     {
         if (1 === \count($ids)) {
             // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize().
-            $id = self::toId(reset($ids));
-            $key = self::encodeId($id);
-            $value = $this->ops->get($key);
+            $id = reset($ids);
+            if (!\is_string($id)) {
+                $id = self::toId($id);
+            }
+            $key = 1 === preg_match(self::PLAIN_ID, $id) ? $id : self::encodeId($id); // encodeId(), inlined
+            $value = $this->direct ? \ephpm_kv_get($key) : $this->ops->get($key);
             if (null === $value) {
                 return [];
             }
@@ -112,14 +121,22 @@ class EphpmKvAdapter extends AbstractAdapter
             $byKey = [$key => $id];
             $raw = [$key => $value];
         } else {
-            $byKey = [];
             $keys = [];
             foreach ($ids as $id) {
-                $id = \is_string($id) ? $id : self::toId($id);
-                $keys[] = $key = self::encodeId($id);
-                $byKey[$key] = $id;
+                $keys[] = \is_string($id) ? $id : self::toId($id);
             }
-            $raw = $this->ops->mget($keys);
+            // One check for the whole batch: "\n" is itself plain and cannot end a UTF-8 sequence, so the joined
+            // string is plain exactly when every id is. Then the store keys are the ids.
+            if (1 === preg_match(self::PLAIN_ID, implode("\n", $keys))) {
+                $byKey = array_combine($keys, $keys);
+            } else {
+                $byKey = [];
+                foreach ($keys as $i => $id) {
+                    $keys[$i] = $key = self::encodeId($id);
+                    $byKey[$key] = $id;
+                }
+            }
+            $raw = $this->direct ? \ephpm_kv_mget($keys) : $this->ops->mget($keys);
         }
 
         $values = [];
