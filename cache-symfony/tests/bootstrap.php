@@ -9,8 +9,9 @@ declare(strict_types=1);
  *                           default: ../vendor/autoload.php.
  * EPHPM_KV_BACKEND          memory (default; InMemoryKvOps), ephpm-like (the original-ePHPm double) or sapi
  *                           (SapiKvOps, the real store: run under `ephpm php`).
- * CACHE_INTEGRATION_TESTS   directory of cache/integration-tests 0.17's src/ (CachePoolTest.php ...);
- *                           default: Debian's php-cache-integration-tests (/usr/share/php/Cache/IntegrationTests).
+ * CACHE_INTEGRATION_TESTS   directory of cache/integration-tests 0.17's src/ (CachePoolTest.php ...); default: the
+ *                           Composer copy if one is installed, else Debian's php-cache-integration-tests
+ *                           (/usr/share/php/Cache/IntegrationTests; our Packagist mirror lacks the package).
  */
 
 use Symfony\Component\Cache\LockRegistry;
@@ -26,7 +27,10 @@ define('EPHPM_TEST_AUTOLOAD', realpath($autoload));
 // The matrix legs install this package as a path dependency, whose autoload-dev is not loaded.
 $loader->addPsr4('Ephpm\\Cache\\Symfony\\Tests\\', __DIR__);
 
-$integrationDir = getenv('CACHE_INTEGRATION_TESTS') ?: '/usr/share/php/Cache/IntegrationTests';
+// A Composer copy (`composer require --dev cache/integration-tests:^0.17` where Packagist has it) wins over Debian's.
+$composerCopy = dirname($autoload) . '/cache/integration-tests/src';
+$integrationDir = getenv('CACHE_INTEGRATION_TESTS')
+    ?: (is_file($composerCopy . '/CachePoolTest.php') ? $composerCopy : '/usr/share/php/Cache/IntegrationTests');
 if (!is_file($integrationDir . '/CachePoolTest.php')) {
     fwrite(STDERR, "cache/integration-tests not found in $integrationDir: apt-get install php-cache-integration-tests"
         . " (or set CACHE_INTEGRATION_TESTS to its src/ directory).\n");
