@@ -273,6 +273,7 @@ void Arena::ResetShard(uint32_t i) {
   s->count = 0;
   s->ttl_count = 0;
   s->used_memory = 0;
+  ++s->change_seq;
   s->keys_published.store(0, std::memory_order_relaxed);
   s->used_published.store(0, std::memory_order_relaxed);
 }

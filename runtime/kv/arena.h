@@ -71,6 +71,7 @@ struct alignas(64) Shard {
   std::atomic<uint32_t> slots_in_use;  // written under mu, read anywhere
   uint64_t rng;        // xorshift state for sampling
   uint64_t used_memory;
+  uint64_t change_seq;  // bumped by every change to the shard's entries (Store::ReadPeeked)
   std::atomic<uint64_t> keys_published;  // count, readable without the lock
   std::atomic<uint64_t> used_published;  // used_memory, readable without the lock
   std::atomic<uint64_t> hits;

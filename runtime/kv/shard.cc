@@ -90,12 +90,36 @@ void ShardView::Unlink(uint32_t block) {
   dense_[e->dense_index] = last;
   Entry(last)->dense_index = e->dense_index;
   --s_->count;
-  if (e->ttl_index != kNoIndex) {
-    uint32_t last_ttl = ttl_[s_->ttl_count - 1];
-    ttl_[e->ttl_index] = last_ttl;
-    Entry(last_ttl)->ttl_index = e->ttl_index;
-    --s_->ttl_count;
+  RemoveFromTtl(e);
+}
+
+void ShardView::RemoveFromTtl(EntryHeader* e) {
+  if (e->ttl_index == kNoIndex) return;
+  uint32_t last_ttl = ttl_[s_->ttl_count - 1];
+  ttl_[e->ttl_index] = last_ttl;
+  Entry(last_ttl)->ttl_index = e->ttl_index;
+  --s_->ttl_count;
+  e->ttl_index = kNoIndex;
+}
+
+bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t deadline_ms,
+                                 uint64_t hash) {
+  EntryHeader* e = Entry(block);
+  size_t needed = sizeof(EntryHeader) + e->key_len + value.size();
+  size_t room = alloc_.PayloadSize(block);
+  if (e->chunk_next != 0 || needed > room || room > 2 * needed + 64) return false;
+  std::memcpy(reinterpret_cast<char*>(e + 1) + e->key_len, value.data(), value.size());
+  e->value_len = static_cast<uint32_t>(value.size());
+  e->lru_ms = ArenaClock();
+  if (deadline_ms == 0) {
+    RemoveFromTtl(e);
+    e->deadline_ms = 0;
+  } else {
+    SetDeadline(block, deadline_ms);
   }
+  BumpWatch(hash);
+  Publish();
+  return true;
 }
 
 void ShardView::Remove(const Found& f, uint64_t hash) {
@@ -227,6 +251,7 @@ uint64_t ShardView::NextRandom() {
 }
 
 void ShardView::Publish() {
+  ++s_->change_seq;
   s_->keys_published.store(s_->count, std::memory_order_relaxed);
   s_->used_published.store(s_->used_memory, std::memory_order_relaxed);
 }

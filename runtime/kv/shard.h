@@ -73,6 +73,10 @@ class ShardView {
   void TouchLru(EntryHeader* e, bool force);
 
   void SetDeadline(uint32_t block, int64_t deadline_ms);
+  // Replaces the value of a single-block entry in place when the new value fits its block without
+  // wasting more than half of it (no allocation, no eviction, so it cannot be refused). Sets the
+  // deadline (0 = persistent) and bumps the watch slot. false: the caller must rebuild the entry.
+  bool OverwriteInPlace(uint32_t block, std::string_view value, int64_t deadline_ms, uint64_t hash);
 
   // Makes room for a write by evicting up to one victim per call under the store's policy, never
   // `exclude`. false when nothing is eligible.
@@ -103,6 +107,7 @@ class ShardView {
   void FreeBlocks(uint32_t head);
   uint64_t HashOf(uint32_t block) const;
   void Unlink(uint32_t block);
+  void RemoveFromTtl(EntryHeader* e);
 
   Arena* arena_;
   uint32_t index_;

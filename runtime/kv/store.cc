@@ -132,6 +132,42 @@ bool Store::Get(std::string_view key, std::string* value) {
   return true;
 }
 
+Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacity,
+                              Peeked* peeked) {
+  if (key.size() > kMaxKeyLength) return ReadResult::kMiss;
+  uint64_t hash = HashKey(arena_.get(), key);
+  uint32_t shard = ShardOf(arena_.get(), hash);
+  ShardLock lock(arena_.get(), shard);
+  ShardView view(arena_.get(), shard);
+  Found f = view.Find(key, hash);
+  int64_t now = 0;
+  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) {
+    ShardView::Count(view.shard()->misses);
+    return ReadResult::kMiss;
+  }
+  EntryHeader* e = view.Entry(f.block);
+  view.TouchLru(e, /*force=*/false);
+  ShardView::Count(view.shard()->hits);
+  *peeked = Peeked{shard, f.block, view.shard()->change_seq, e->value_len};
+  if (e->value_len > capacity) return ReadResult::kTooBig;
+  view.ForEachValuePiece(f.block, [&buffer](const char* p, size_t n) {
+    std::memcpy(buffer, p, n);
+    buffer += n;
+  });
+  return ReadResult::kCopied;
+}
+
+bool Store::ReadPeeked(const Peeked& peeked, char* dest) {
+  ShardLock lock(arena_.get(), peeked.shard);
+  ShardView view(arena_.get(), peeked.shard);
+  if (view.shard()->change_seq != peeked.change_seq) return false;
+  view.ForEachValuePiece(peeked.block, [&dest](const char* p, size_t n) {
+    std::memcpy(dest, p, n);
+    dest += n;
+  });
+  return true;
+}
+
 bool Store::Set(std::string_view key, std::string_view value, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || value.size() > UINT32_MAX) return false;
   uint64_t hash = HashKey(arena_.get(), key);
@@ -140,6 +176,7 @@ bool Store::Set(std::string_view key, std::string_view value, int64_t ttl_second
   ShardLock lock(arena_.get(), shard);
   ShardView view(arena_.get(), shard);
   Found old = view.Find(key, hash);
+  if (old.block != 0 && view.OverwriteInPlace(old.block, value, deadline, hash)) return true;
   bool evicted = false;
   uint32_t block = BuildWithEviction(
       view, old.block, [&] { return view.Build(key, hash, value, deadline); }, &evicted);
@@ -212,13 +249,16 @@ IncrStatus Store::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
   char text[24];
   int len = std::snprintf(text, sizeof(text), "%lld", static_cast<long long>(sum));
   std::string_view value(text, static_cast<size_t>(len));
+  *result = sum;
+  if (old.block != 0 && view.OverwriteInPlace(old.block, value, deadline, hash)) {
+    return IncrStatus::kOk;
+  }
   bool evicted = false;
   uint32_t block = BuildWithEviction(
       view, old.block, [&] { return view.Build(key, hash, value, deadline); }, &evicted);
   if (block == 0) return IncrStatus::kRefused;
   if (evicted) old = view.Find(key, hash);
   view.Publish(block, old, hash);
-  *result = sum;
   return IncrStatus::kOk;
 }
 

@@ -101,6 +101,21 @@ class Store {
   // Live key: copies the value into *value and returns true. Counts a hit or a miss.
   bool Get(std::string_view key, std::string* value);
   bool Set(std::string_view key, std::string_view value, int64_t ttl_seconds);
+
+  // A read that lets the caller copy a value exactly once into memory it allocates with no store
+  // lock held (a PHP allocation may longjmp). A value of at most `capacity` bytes is copied into
+  // `buffer` at once (kCopied). A larger one is only located (kTooBig): allocate `peeked->size`
+  // bytes, then ReadPeeked copies the value there if the key's shard has not changed meanwhile
+  // (false otherwise: fall back to Get). Counts one hit or miss, like Get.
+  struct Peeked {
+    uint32_t shard = 0;
+    uint32_t block = 0;
+    uint64_t change_seq = 0;
+    size_t size = 0;
+  };
+  enum class ReadResult { kMiss, kCopied, kTooBig };
+  ReadResult Read(std::string_view key, char* buffer, size_t capacity, Peeked* peeked);
+  bool ReadPeeked(const Peeked& peeked, char* dest);
   // Inserts when missing or expired. false when a live key exists or the write is refused.
   bool SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds);
   // 1 when a live key was removed, else 0.

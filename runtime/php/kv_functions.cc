@@ -48,6 +48,7 @@ bool g_test_hooks = false;
 // string after the store call returned. Only the PHP thread uses it.
 thread_local std::string t_scratch;
 constexpr size_t kScratchKeepBytes = 1u << 20;  // shrink after reading bigger values
+constexpr size_t kInlineReadBytes = 512;  // ephpm_kv_get: larger values take the one-copy path
 constexpr zend_long kMaxWaitTimeoutMs = 100LL * 365 * 24 * 3600 * 1000;  // 100 years
 
 enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
@@ -246,7 +247,26 @@ PHP_FUNCTION(ephpm_kv_get) {
   ZEND_PARSE_PARAMETERS_END();
   EPHPM_CHECK_KEY(1, key);
   EPHPM_GET_STORE(store);
-  bool found = false;
+  // Small values come back in a stack buffer (one lock); a large one is copied exactly once,
+  // straight into a PHP string allocated while no store lock is held.
+  char small[kInlineReadBytes];
+  Store::Peeked peeked;
+  Store::ReadResult read = Store::ReadResult::kMiss;
+  EPHPM_READ_GUARD(read = store->Read(View(key), small, sizeof(small), &peeked));
+  if (read == Store::ReadResult::kMiss) {
+    RETURN_NULL();
+  }
+  if (read == Store::ReadResult::kCopied) {
+    RETURN_STRINGL_FAST(small, peeked.size);
+  }
+  zend_string* out = zend_string_alloc(peeked.size, 0);
+  bool copied = false;
+  if (Guard([&] { copied = store->ReadPeeked(peeked, ZSTR_VAL(out)); }) == kGuardOk && copied) {
+    ZSTR_VAL(out)[peeked.size] = '\0';
+    RETURN_NEW_STR(out);
+  }
+  zend_string_efree(out);
+  bool found = false;  // the shard changed between the two steps: read it again the plain way
   EPHPM_READ_GUARD(found = store->Get(View(key), &t_scratch));
   if (!found) {
     RETURN_NULL();

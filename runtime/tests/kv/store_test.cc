@@ -322,6 +322,47 @@ TEST(StoreTest, UsedMemoryTracksWrites) {
   EXPECT_EQ(s->GetStats().used_memory, 0u);
 }
 
+TEST(StoreTest, ReadCopiesSmallValuesAndLocatesLargeOnes) {
+  auto s = MakeStore();
+  std::string big(100000, 'b');
+  big[777] = 'X';
+  ASSERT_TRUE(s->Set("big", big, 0));
+  ASSERT_TRUE(s->Set("small", "tiny", 0));
+  char buffer[16];
+  Store::Peeked p;
+  EXPECT_EQ(s->Read("missing", buffer, sizeof(buffer), &p), Store::ReadResult::kMiss);
+  ASSERT_EQ(s->Read("small", buffer, sizeof(buffer), &p), Store::ReadResult::kCopied);
+  EXPECT_EQ(std::string(buffer, p.size), "tiny");
+  ASSERT_EQ(s->Read("big", buffer, sizeof(buffer), &p), Store::ReadResult::kTooBig);
+  ASSERT_EQ(p.size, big.size());
+  std::string dest(p.size, '\0');
+  ASSERT_TRUE(s->ReadPeeked(p, dest.data()));
+  EXPECT_EQ(dest, big);
+  ASSERT_EQ(s->Read("big", buffer, sizeof(buffer), &p), Store::ReadResult::kTooBig);
+  ASSERT_TRUE(s->Set("big", "changed", 0));
+  EXPECT_FALSE(s->ReadPeeked(p, dest.data()));  // stale: the caller falls back to Get
+  Stats st = s->GetStats();
+  EXPECT_EQ(st.hits, 3u);
+  EXPECT_EQ(st.misses, 1u);
+}
+
+TEST(StoreTest, OverwritesInPlaceKeepContract) {
+  auto s = MakeStore();
+  ASSERT_TRUE(s->Set("k", "aaaa", 100));
+  uint64_t used = s->GetStats().used_memory;
+  ASSERT_TRUE(s->Set("k", "bbbb", 0));  // same size: in place, TTL cleared
+  EXPECT_EQ(s->Pttl("k"), -1);
+  EXPECT_EQ(s->GetStats().used_memory, used);
+  ASSERT_TRUE(s->Set("k", "cccc", 50));
+  EXPECT_EQ(s->Ttl("k"), 50);
+  ASSERT_TRUE(s->Set("k", std::string(5000, 'd'), 0));  // does not fit: rebuilt
+  EXPECT_EQ(GetOr(*s, "k"), std::string(5000, 'd'));
+  ASSERT_TRUE(s->Set("k", "e", 0));  // would waste most of the block: rebuilt smaller
+  EXPECT_LT(s->GetStats().used_memory, 1000u);
+  EXPECT_EQ(GetOr(*s, "k"), "e");
+  EXPECT_EQ(s->GetStats().keys, 1u);
+}
+
 TEST(ParseTest, MemorySize) {
   uint64_t b;
   std::string e;
