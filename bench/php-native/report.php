@@ -1,7 +1,8 @@
 <?php
 // Formats bench/results/raw/php-native.json (from bench.php) and the start-up timings of run.sh
 // as bench/results/php-native.md.
-[, $rawFile, $suPhpN, $suEphpmN, $suPhp, $suEphpm, $suRuns, $cores, $cpu, $load] = $argv;
+[, $rawFile, $suPhpN, $suEphpmN, $suPhp, $suEphpm, $cpuList, $suRuns, $cores, $cpu, $load] = $argv;
+[$cpuPhpN, $cpuEphpmN, $cpuPhp, $cpuEphpm] = array_map('intval', explode(',', $cpuList));
 $raw = json_decode(file_get_contents($rawFile), true, 512, JSON_THROW_ON_ERROR);
 
 function ns(float $v): string
@@ -57,16 +58,19 @@ foreach (['4 KiB', '64 KiB'] as $size) {
 }
 
 echo "\n## Start-up\n\n";
-echo "Wall time per run of $suRuns sequential runs of a trivial script (best of 3 loops), same machine, back to back.\n\n";
-echo "| command | ms per run | vs `php -n -r ''` |\n|---|---:|---:|\n";
+echo "Wall time per run of $suRuns sequential runs of a trivial script (best of 3 loops), and CPU time per run (`perf stat -r $suRuns` task-clock, ";
+echo "less sensitive to other load), same machine, back to back.\n\n";
+echo "| command | wall ms per run | vs `php -n -r ''` | CPU ms per run | vs `php -n -r ''` |\n|---|---:|---:|---:|---:|\n";
 $base = max(1, (int) $suPhpN);
+$cpuBase = max(1, $cpuPhpN);
 foreach ([
-    "`php -n -r ''` (php-cli, no ini)" => $suPhpN,
-    "`ephpm php -n -r ''`" => $suEphpmN,
-    "`php -r ''` (php-cli, Debian ini + 32 conf.d extensions)" => $suPhp,
-    "`ephpm php -r ''` (same ini, plus the store and sweeper)" => $suEphpm,
-] as $label => $us) {
-    echo "| $label | " . number_format($us / 1000, 2) . ' | ' . number_format($us / $base, 2) . "× |\n";
+    ["`php -n -r ''` (php-cli, no ini)", $suPhpN, $cpuPhpN],
+    ["`ephpm php -n -r ''`", $suEphpmN, $cpuEphpmN],
+    ["`php -r ''` (php-cli, Debian ini + 32 conf.d extensions)", $suPhp, $cpuPhp],
+    ["`ephpm php -r ''` (same ini, plus the store and sweeper)", $suEphpm, $cpuEphpm],
+] as [$label, $us, $cpuUs]) {
+    echo "| $label | " . number_format($us / 1000, 2) . ' | ' . number_format($us / $base, 2) . '× | '
+        . ($cpuUs ? number_format($cpuUs / 1000, 2) . ' | ' . number_format($cpuUs / $cpuBase, 2) . '×' : '— | —') . " |\n";
 }
 
 // Targets from issue 3.
@@ -78,6 +82,8 @@ if ($get && $apcuGet) {
     echo '- ' . ($r <= 0.4 ? '**met**' : '**not met**') . ': `ephpm_kv_get` 64 B hit ≤ 0.4× `apcu_fetch` in the same run: ' . number_format($r, 2) . "×\n";
 }
 $r = $suEphpmN / $base;
-echo '- ' . ($r <= 1.5 ? '**met**' : '**not met**') . ": `ephpm php` start-up + trivial script within 1.5× of `php -n -r ''` (compared as `ephpm php -n -r ''`): " . number_format($r, 2) . "×\n";
+echo '- ' . ($r <= 1.5 ? '**met**' : '**not met**') . ": `ephpm php` start-up + trivial script within 1.5× of `php -n -r ''` (compared as `ephpm php -n -r ''`): " . number_format($r, 2) . "× wall"
+    . ($cpuEphpmN ? ', ' . number_format($cpuEphpmN / $cpuBase, 2) . '× CPU' : '') . "\n";
 $r2 = $suEphpm / max(1, (int) $suPhp);
-echo "- same comparison with the full Debian ini on both sides (`ephpm php -r ''` vs `php -r ''`): " . number_format($r2, 2) . "×\n";
+echo "- same comparison with the full Debian ini on both sides (`ephpm php -r ''` vs `php -r ''`): " . number_format($r2, 2) . "× wall"
+    . ($cpuEphpm && $cpuPhp ? ', ' . number_format($cpuEphpm / $cpuPhp, 2) . '× CPU' : '') . "\n";

@@ -37,16 +37,29 @@ time_runs() {
   done
   echo "$best"
 }
+# CPU time (task-clock, mean of N runs) is much less sensitive to other load on the machine than
+# wall time; reported next to it when perf is available.
+cpu_runs() {
+  if command -v perf >/dev/null; then
+    perf stat -r "$startup_runs" -x, -e task-clock "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ { printf "%d", $1 * 1000 }'
+  else
+    echo 0
+  fi
+}
 echo "bench/php-native: start-up..." >&2
 cd "$tmp"
 su_php_n=$(time_runs php -n -r '')
 su_ephpm_n=$(time_runs "$ephpm" php -n -r '')
 su_php=$(time_runs php -r '')
 su_ephpm=$(time_runs "$ephpm" php -r '')
+cpu_php_n=$(cpu_runs php -n -r '')
+cpu_ephpm_n=$(cpu_runs "$ephpm" php -n -r '')
+cpu_php=$(cpu_runs php -r '')
+cpu_ephpm=$(cpu_runs "$ephpm" php -r '')
 cd "$root"
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 php "$root/bench/php-native/report.php" "$raw" "$su_php_n" "$su_ephpm_n" "$su_php" "$su_ephpm" \
-  "$startup_runs" "$(nproc)" "$cpu" "$load" > "$out"
+  "$cpu_php_n,$cpu_ephpm_n,$cpu_php,$cpu_ephpm" "$startup_runs" "$(nproc)" "$cpu" "$load" > "$out"
 cat "$out"
