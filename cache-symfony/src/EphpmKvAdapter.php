@@ -43,11 +43,13 @@ class EphpmKvAdapter extends AbstractAdapter
     private readonly bool $direct;
 
     /**
-     * Process-wide memo of unserialized values: backend key => [stored bytes, unserialized value]. A read uses it only
-     * when the bytes just fetched are identical to the memoized bytes, so it can never serve anything but what
-     * unserialize() of those bytes would return; it only saves the unserialize() of values read again unchanged.
+     * Memo of unserialized values (static: for the PHP request under `ephpm serve`, for the whole run of a CLI script):
+     * backend key => [stored bytes, unserialized value, state]. The first read of some bytes only records them; the
+     * second read of the same bytes checks once whether the value may be shared (isMemoizable()); from the third read
+     * on, a shareable value is handed out without unserialize(). A read uses it only when the bytes just fetched are
+     * identical to the recorded bytes, so it can never serve anything but what unserialize() of those bytes returns.
      *
-     * @var array<array-key, array{string, mixed}>
+     * @var array<array-key, array{string, mixed, int}> key => [bytes, value, 0 unchecked | 1 shareable | -1 not]
      */
     private static array $memo = [];
     private static int $memoBytes = 0;
@@ -115,7 +117,7 @@ class EphpmKvAdapter extends AbstractAdapter
                 return [];
             }
             $memo = $this->memoizable ? self::$memo[$key] ?? null : null;
-            if (null !== $memo && $memo[0] === $value) {
+            if (null !== $memo && 1 === $memo[2] && $memo[0] === $value) {
                 return [$id => $memo[1]];
             }
             $byKey = [$key => $id];
@@ -146,9 +148,13 @@ class EphpmKvAdapter extends AbstractAdapter
             if (!isset($byKey[$key])) {
                 continue; // never yield an id nobody asked for
             }
+            $state = null; // bytes never seen (or changed since)
             if ($memoizable && isset(self::$memo[$key]) && self::$memo[$key][0] === $value) {
-                $values[$byKey[$key]] = self::$memo[$key][1];
-                continue;
+                $state = self::$memo[$key][2];
+                if (1 === $state) {
+                    $values[$byKey[$key]] = self::$memo[$key][1];
+                    continue;
+                }
             }
             try {
                 $values[$byKey[$key]] = $unmarshalled = $this->marshaller->unmarshall($value);
@@ -159,8 +165,15 @@ class EphpmKvAdapter extends AbstractAdapter
                     : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
                 continue;
             }
-            if ($memoizable && self::isMemoizable($value)) {
-                self::remember((string) $key, $value, $unmarshalled);
+            if (!$memoizable) {
+                continue;
+            }
+            if (null === $state) {
+                // First read of these bytes: remember only the bytes (no check, no value kept).
+                self::remember((string) $key, $value);
+            } elseif (0 === $state) {
+                // Second read of the same bytes: decide once whether the value may be shared from now on.
+                self::$memo[$key] = self::isMemoizable($value) ? [$value, $unmarshalled, 1] : [$value, null, -1];
             }
         }
 
@@ -192,8 +205,11 @@ class EphpmKvAdapter extends AbstractAdapter
         return 0 === preg_match('/[;{][OCRr]:[0-9]/', $raw, $m, 0, $offset);
     }
 
-    private static function remember(string $key, string $raw, mixed $value): void
+    private static function remember(string $key, string $raw): void
     {
+        if (\strlen($raw) < self::MEMO_MIN_BYTES || \strlen($raw) > self::MEMO_MAX_BYTES) {
+            return;
+        }
         if (isset(self::$memo[$key])) {
             self::$memoBytes -= \strlen(self::$memo[$key][0]);
             unset(self::$memo[$key]);
@@ -206,7 +222,7 @@ class EphpmKvAdapter extends AbstractAdapter
                 self::$memoBytes += \strlen($r);
             }
         }
-        self::$memo[$key] = [$raw, $value];
+        self::$memo[$key] = [$raw, null, 0];
         self::$memoBytes += \strlen($raw);
     }
 

@@ -40,15 +40,28 @@ final class UnserializeMemoTest extends AdapterTestCase
         $pool->save($pool->getItem('object')->set(new \ArrayObject(self::bigArray())));
         $pool->save($pool->getItem('ref')->set($withRef));
         $pool->save($pool->getItem('small')->set('tiny'));
+        $memo = static fn (): mixed
+            => \Closure::bind(static fn (): array => self::$memo, null, EphpmKvAdapter::class)();
         foreach (['plain', 'object', 'ref', 'small'] as $key) {
             self::assertTrue($pool->getItem($key)->isHit());
         }
+        // After one read: remembered, not yet checked (a value read once never pays for the check).
+        $afterOne = $memo();
+        self::assertIsArray($afterOne);
+        self::assertSame(0, $afterOne[self::backendKeyOf($pool, 'plain')][2]);
+        self::assertSame(0, $afterOne[self::backendKeyOf($pool, 'object')][2]);
 
-        $memo = \Closure::bind(static fn (): array => self::$memo, null, EphpmKvAdapter::class)();
+        foreach (['plain', 'object', 'ref', 'small'] as $key) {
+            self::assertTrue($pool->getItem($key)->isHit());
+        }
+        $memo = $memo();
         self::assertIsArray($memo);
-        self::assertArrayHasKey(self::backendKeyOf($pool, 'plain'), $memo);
-        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'object'), $memo);
-        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'ref'), $memo);
+        self::assertSame(1, $memo[self::backendKeyOf($pool, 'plain')][2], 'shared from now on');
+        foreach (['object', 'ref'] as $key) {
+            // Recognised as not shareable: only the bytes are kept, the value is never handed out again.
+            self::assertSame(-1, $memo[self::backendKeyOf($pool, $key)][2], $key);
+            self::assertNull($memo[self::backendKeyOf($pool, $key)][1], $key);
+        }
         self::assertArrayNotHasKey(self::backendKeyOf($pool, 'small'), $memo);
     }
 
@@ -67,37 +80,40 @@ final class UnserializeMemoTest extends AdapterTestCase
     {
         $pool = $this->adapter('memo');
         $pool->save($pool->getItem('k')->set(self::bigArray()));
-        $first = $pool->getItem('k')->get();
-        self::assertIsArray($first);
-        $first['field0'] = 'changed';
-        $first['new'] = 1;
-        self::assertSame(self::bigArray(), $pool->getItem('k')->get());
-        self::assertSame(self::bigArray(), $this->adapter('memo')->getItem('k')->get());
+        // Reads 1 and 2 unserialize, from read 3 on the value is shared: every read must still see the original.
+        for ($read = 1; $read <= 5; ++$read) {
+            $value = ($read % 2 ? $pool : $this->adapter('memo'))->getItem('k')->get();
+            self::assertSame(self::bigArray(), $value, "read $read");
+            self::assertIsArray($value);
+            $value['field0'] = 'changed';
+            $value['new'] = 1;
+        }
+        foreach ($this->adapter('memo')->getItems(['k']) as $item) {
+            self::assertSame(self::bigArray(), $item->get());
+        }
     }
 
     public function testObjectsAreNeverShared(): void
     {
         $pool = $this->adapter('memo');
-        $object = new \ArrayObject(self::bigArray());
-        $pool->save($pool->getItem('obj')->set($object));
+        $pool->save($pool->getItem('obj')->set(new \ArrayObject(self::bigArray())));
         $pool->save($pool->getItem('nested')->set(['list' => self::bigArray(), 'obj' => new \ArrayObject([1])]));
 
-        $a = $pool->getItem('obj')->get();
-        self::assertInstanceOf(\ArrayObject::class, $a);
-        $a['field0'] = 'mutated';
-        $b = $pool->getItem('obj')->get();
-        self::assertNotSame($a, $b);
-        self::assertInstanceOf(\ArrayObject::class, $b);
-        self::assertSame(str_repeat('x', 40), $b['field0']);
+        $previous = null;
+        for ($read = 1; $read <= 5; ++$read) {
+            $object = $pool->getItem('obj')->get();
+            self::assertInstanceOf(\ArrayObject::class, $object);
+            self::assertNotSame($previous, $object, "read $read");
+            self::assertSame(str_repeat('x', 40), $object['field0'], "read $read");
+            $object['field0'] = 'mutated';
+            $previous = $object;
 
-        $n1 = $pool->getItem('nested')->get();
-        self::assertIsArray($n1);
-        self::assertInstanceOf(\ArrayObject::class, $n1['obj']);
-        $n1['obj'][0] = 'mutated';
-        $n2 = $pool->getItem('nested')->get();
-        self::assertIsArray($n2);
-        self::assertInstanceOf(\ArrayObject::class, $n2['obj']);
-        self::assertSame(1, $n2['obj'][0]);
+            $nested = $pool->getItem('nested')->get();
+            self::assertIsArray($nested);
+            self::assertInstanceOf(\ArrayObject::class, $nested['obj']);
+            self::assertSame(1, $nested['obj'][0], "read $read");
+            $nested['obj'][0] = 'mutated';
+        }
     }
 
     public function testValuesWithReferencesAreNeverShared(): void
@@ -108,14 +124,14 @@ final class UnserializeMemoTest extends AdapterTestCase
         $pool->save($pool->getItem('ref')->set($value));
         unset($value);
 
-        $a = $pool->getItem('ref')->get();
-        self::assertIsArray($a);
-        $a['alias'] = 'changed through the reference';
-        self::assertSame('changed through the reference', $a['field0']);
-        $b = $pool->getItem('ref')->get();
-        self::assertIsArray($b);
-        self::assertSame(str_repeat('x', 40), $b['field0']);
-        self::assertSame(str_repeat('x', 40), $b['alias']);
+        for ($read = 1; $read <= 5; ++$read) {
+            $a = $pool->getItem('ref')->get();
+            self::assertIsArray($a);
+            self::assertSame(str_repeat('x', 40), $a['field0'], "read $read");
+            self::assertSame(str_repeat('x', 40), $a['alias'], "read $read");
+            $a['alias'] = 'changed through the reference';
+            self::assertSame('changed through the reference', $a['field0']);
+        }
     }
 
     public function testANewValueWrittenBehindTheAdaptersBackIsSeen(): void
