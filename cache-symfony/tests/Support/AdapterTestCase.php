@@ -54,18 +54,6 @@ abstract class AdapterTestCase extends TestCase
     }
 
     /**
-     * The command that starts a PHP interpreter like the one running the tests (php, or ephpm's `ephpm-php`).
-     *
-     * @return list<string>
-     */
-    protected static function phpCommand(): array
-    {
-        $binary = getenv('EPHPM_TEST_PHP') ?: \PHP_BINARY;
-
-        return [$binary];
-    }
-
-    /**
      * Runs a PHP script in a separate process and returns [exit code, stdout, stderr].
      *
      * @param list<string>          $command

@@ -45,13 +45,13 @@ final class EphpmKvAdapterTest extends AdapterTestCase
         $pool->save($pool->getItem('at')->set(1)->expiresAt(new \DateTimeImmutable('+1 day')));
 
         $ttl = Backend::ops()->ttl(self::backendKeyOf($pool, 'default'));
-        self::assertGreaterThanOrEqual(299, $ttl);
+        self::assertGreaterThanOrEqual(290, $ttl); // slack for a loaded machine
         self::assertLessThanOrEqual(300, $ttl);
         $ttl = Backend::ops()->ttl(self::backendKeyOf($pool, 'explicit'));
-        self::assertGreaterThanOrEqual(59, $ttl);
+        self::assertGreaterThanOrEqual(50, $ttl);
         self::assertLessThanOrEqual(60, $ttl);
         $ttl = Backend::ops()->ttl(self::backendKeyOf($pool, 'at'));
-        self::assertGreaterThanOrEqual(86_398, $ttl);
+        self::assertGreaterThanOrEqual(86_390, $ttl);
         self::assertLessThanOrEqual(86_400, $ttl);
     }
 

@@ -54,7 +54,7 @@ final class StampedeTest extends TestCase
     public function testTwoProcessesOneComputes(): void
     {
         $log = $this->dir . '/computed';
-        $php = getenv('EPHPM_TEST_PHP') ?: \PHP_BINARY;
+        $php = \PHP_BINARY; // php, or ephpm-php under `ephpm php`
         $pipesA = $pipesB = [];
         $a = proc_open($this->workerCommand($php, $log), [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipesA);
         self::assertIsResource($a);
