@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <unordered_map>
 
 namespace ephpm::http {
 namespace {
@@ -216,10 +217,42 @@ Route Router::HiddenRoute() const {
   return Error(403, "hidden file");
 }
 
-std::string Router::Contained(const std::string& root, const std::string& candidate) const {
+namespace {
+
+// realpath() with a per-thread cache of successful resolutions, each reused for at most
+// kRealpathTtl (PHP's own realpath cache keeps entries for 120 s). realpath walks every path
+// component with readlink; on the hot path that was the largest user-space cost of a static
+// request. The containment check below still runs on every request.
+constexpr auto kRealpathTtl = std::chrono::seconds(1);
+
+bool CachedRealpath(const std::string& path, std::string* out) {
+  struct Entry {
+    std::string real;
+    std::chrono::steady_clock::time_point at;
+  };
+  thread_local std::unordered_map<std::string, Entry> cache;
+  auto now = std::chrono::steady_clock::now();
+  auto it = cache.find(path);
+  if (it != cache.end() && now - it->second.at < kRealpathTtl) {
+    *out = it->second.real;
+    return true;
+  }
   char buf[PATH_MAX];
-  if (realpath(candidate.c_str(), buf) == nullptr) return "";
-  std::string real = buf;
+  if (realpath(path.c_str(), buf) == nullptr) {
+    if (it != cache.end()) cache.erase(it);
+    return false;
+  }
+  if (cache.size() >= 4096) cache.clear();
+  cache[path] = Entry{buf, now};
+  *out = buf;
+  return true;
+}
+
+}  // namespace
+
+std::string Router::Contained(const std::string& root, const std::string& candidate) const {
+  std::string real;
+  if (!CachedRealpath(candidate, &real)) return "";
   if (real.size() <= root.size() || real.compare(0, root.size(), root) != 0 ||
       (root != "/" && real[root.size()] != '/')) {
     return "";

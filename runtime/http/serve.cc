@@ -41,6 +41,7 @@ struct PhpThreadState {
 
 void* PhpThreadMain(void* arg) {
   auto* st = static_cast<PhpThreadState*>(arg);
+  pthread_setname_np(pthread_self(), "ephpm-php");
   std::string error;
   bool ok = php::RequestSapiStartup(st->options, &error);
   {

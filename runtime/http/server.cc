@@ -42,21 +42,34 @@ using asio::use_awaitable;
 // ---------------------------------------------------------------------------------------------
 
 bool JobQueue::TryPush(std::unique_ptr<PhpJob> job) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || jobs_.size() >= capacity_) return false;
     jobs_.push_back(std::move(job));
+    pending_.store(jobs_.size(), std::memory_order_release);
+    wake = sleeping_;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
 std::unique_ptr<PhpJob> JobQueue::Pop() {
+  // Under load the next job usually arrives within microseconds: poll briefly before sleeping,
+  // because a futex sleep + wake-up costs far more than that on virtualised machines.
+  auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  while (pending_.load(std::memory_order_acquire) == 0 &&
+         std::chrono::steady_clock::now() < spin_until) {
+    __builtin_ia32_pause();
+  }
   std::unique_lock<std::mutex> lock(mu_);
+  sleeping_ = true;
   cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+  sleeping_ = false;
   if (jobs_.empty()) return nullptr;
   auto job = std::move(jobs_.front());
   jobs_.pop_front();
+  pending_.store(jobs_.size(), std::memory_order_release);
   return job;
 }
 
@@ -64,6 +77,7 @@ void JobQueue::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
+    pending_.store(1, std::memory_order_release);
   }
   cv_.notify_all();
 }
@@ -242,9 +256,9 @@ struct FileRangeBody {
         ec = {};
         return boost::none;
       }
-      if (!buf_) buf_.reset(new char[kChunk]);
+      if (buf_ == nullptr) buf_ = AcquireBuffer();
       size_t want = remain_ < kChunk ? static_cast<size_t>(remain_) : kChunk;
-      ssize_t n = pread(body_.fd, buf_.get(), want, static_cast<off_t>(pos_));
+      ssize_t n = pread(body_.fd, buf_, want, static_cast<off_t>(pos_));
       if (n <= 0) {
         ec = n < 0 ? beast::error_code(errno, beast::system_category())
                    : beast::error_code(asio::error::eof);
@@ -253,7 +267,7 @@ struct FileRangeBody {
       pos_ += static_cast<uint64_t>(n);
       remain_ -= static_cast<uint64_t>(n);
       ec = {};
-      return {{const_buffers_type(buf_.get(), static_cast<size_t>(n)), remain_ > 0}};
+      return {{const_buffers_type(buf_, static_cast<size_t>(n)), remain_ > 0}};
     }
 
    private:
@@ -261,7 +275,32 @@ struct FileRangeBody {
     value_type& body_;
     uint64_t pos_ = 0;
     uint64_t remain_ = 0;
-    std::unique_ptr<char[]> buf_;
+    char* buf_ = nullptr;
+
+    // Buffers are recycled per I/O thread (a writer lives and dies on its connection's
+    // thread), so serving a file does not malloc/free 64 KiB each time.
+    static std::vector<std::unique_ptr<char[]>>& Pool() {
+      thread_local std::vector<std::unique_ptr<char[]>> pool;
+      return pool;
+    }
+    static char* AcquireBuffer() {
+      auto& pool = Pool();
+      if (pool.empty()) return new char[kChunk];
+      char* b = pool.back().release();
+      pool.pop_back();
+      return b;
+    }
+
+   public:
+    ~writer() {
+      if (buf_ == nullptr) return;
+      auto& pool = Pool();
+      if (pool.size() < 64) {
+        pool.emplace_back(buf_);
+      } else {
+        delete[] buf_;
+      }
+    }
   };
 };
 
@@ -881,7 +920,9 @@ void Server::Start(int listen_fd) {
   asio::co_spawn(*impl_->iocs[0], impl_->Accept(), asio::detached);
   for (int i = 0; i < n; ++i) {
     asio::io_context* ioc = impl_->iocs[i].get();
-    impl_->threads.emplace_back([ioc] {
+    impl_->threads.emplace_back([ioc, i] {
+      std::string name = "ephpm-io-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
       for (;;) {
         try {
           ioc->run();

@@ -53,7 +53,12 @@ class JobQueue {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<PhpJob>> jobs_;
   bool closed_ = false;
+  std::atomic<size_t> pending_{0};  // jobs_.size() readable without the lock (spin phase)
+  bool sleeping_ = false;           // the consumer waits on cv_ (guarded by mu_)
 };
+
+// How long the PHP thread polls an empty queue before it sleeps (see JobQueue::Pop).
+inline constexpr int kSpinMicros = 50;
 
 // Streaming responses: the PHP thread blocks while this much output is not yet written.
 inline constexpr size_t kStreamHighWater = 256 * 1024;

@@ -66,7 +66,10 @@ class Watchdog {
     grace_ = grace_seconds;
     sigset_t old;
     BlockSignalsForHelperThread(&old);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "ephpm-watchdog");
+      Run();
+    });
     RestoreSignalMask(&old);
   }
   void Stop() {
