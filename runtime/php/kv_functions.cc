@@ -50,6 +50,7 @@ thread_local std::string t_scratch;
 constexpr size_t kScratchKeepBytes = 1u << 20;  // shrink after reading bigger values
 constexpr size_t kInlineReadBytes = 512;  // ephpm_kv_get: larger values take the one-copy path
 constexpr zend_long kMaxWaitTimeoutMs = 100LL * 365 * 24 * 3600 * 1000;  // 100 years
+constexpr zend_long kWaitSliceMs = 200;  // ephpm_kv_wait re-checks EG(vm_interrupt) this often
 
 enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
 
@@ -445,9 +446,21 @@ PHP_FUNCTION(ephpm_kv_wait) {
   // A huge timeout means "until woken, cancelled or the request deadline": clamp it so that no
   // now + timeout arithmetic below can overflow (PHP_INT_MAX would otherwise wrap to "expired").
   if (timeout_ms > kMaxWaitTimeoutMs) timeout_ms = kMaxWaitTimeoutMs;
+  // Wait in slices so that a pending PHP interrupt also ends the wait (with false): a signal
+  // handler registered with pcntl_signal() (a worker's SIGTERM), or a max_execution_time
+  // timeout. Both set EG(vm_interrupt); their handlers then run as soon as we return. The cancel
+  // flag (watchdog, shutdown) is checked inside Store::Wait at least every 50 ms. Re-waiting
+  // with the same last_version is exact: a change between slices returns at once.
   ephpm::kv::WaitResult result;
-  EPHPM_READ_GUARD(result = store->Wait(View(key), static_cast<uint64_t>(last_version), timeout_ms,
-                                        &g_wait_cancel, &t_scratch));
+  zend_long remaining = timeout_ms;
+  for (;;) {
+    zend_long slice = remaining < kWaitSliceMs ? remaining : kWaitSliceMs;
+    EPHPM_READ_GUARD(result = store->Wait(View(key), static_cast<uint64_t>(last_version), slice,
+                                          &g_wait_cancel, &t_scratch));
+    if (result.status != ephpm::kv::WaitResult::Status::kTimeout) break;
+    remaining -= slice;
+    if (remaining <= 0 || zend_atomic_bool_load_ex(&EG(vm_interrupt))) break;
+  }
   if (result.status != ephpm::kv::WaitResult::Status::kChanged) {
     RETURN_FALSE;
   }

@@ -626,6 +626,32 @@ test('forked children share the store: incr has no lost updates', function () {
     same('2000', ephpm_kv_get('shared-counter'));
 });
 
+test('a pcntl signal handler ends a blocked wait early (worker shutdown)', function () {
+    if (!function_exists('pcntl_fork')) {
+        check(false, 'pcntl is not available');
+        return;
+    }
+    $got = 0;
+    pcntl_async_signals(true);
+    pcntl_signal(SIGUSR1, function () use (&$got) { $got++; });
+    $parent = getmypid();
+    $pid = pcntl_fork();
+    if ($pid === 0) {
+        usleep(200_000);
+        posix_kill($parent, SIGUSR1);
+        exit(0);
+    }
+    $v = ephpm_kv_wait('sig', 0, 0)['version'];
+    $t0 = hrtime(true);
+    same(false, ephpm_kv_wait('sig', $v, 10_000));
+    $elapsed = ms_since($t0);
+    pcntl_waitpid($pid, $status);
+    check($elapsed < 2000, "returned soon after the signal, got $elapsed ms");
+    same(1, $got, 'the handler ran');
+    pcntl_signal(SIGUSR1, SIG_DFL);
+    pcntl_async_signals(false);
+});
+
 test('wait is woken by expiry (sweeper thread), value null', function () {
     ephpm_kv_set('exp', 'v', 1);
     $v = ephpm_kv_wait('exp', 0, 0)['version'];
