@@ -530,7 +530,7 @@ bool FileExists(const std::string& path) {
 // Which config `ephpm php` reads: `ephpm --config FILE php`, else $EPHPM_CONFIG, else
 // ./ephpm.toml if it exists, else none (built-in [kv] defaults). Only [kv] is used.
 bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::string* config_path,
-                   std::string* error) {
+                   bool* explicit_config, std::string* error) {
   std::string path = flag_path;
   bool explicit_path = !path.empty();
   if (path.empty()) {
@@ -542,6 +542,7 @@ bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::stri
   }
   if (path.empty() && FileExists("ephpm.toml")) path = "ephpm.toml";
   *config_path = path;
+  *explicit_config = explicit_path;
   if (path.empty()) return true;  // defaults
 #if defined(EPHPM_HAVE_CONFIG)
   config::Config cfg;
@@ -566,22 +567,45 @@ bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::stri
 #endif
 }
 
-// The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7): an anonymous
-// MAP_SHARED arena. It is still private to this `ephpm php` process (nobody else can map it), but
-// children made with pcntl_fork() share it with the parent, exactly like `serve`'s prefork
-// workers share theirs: a forked worker pool sees one store, and a write in a child wakes
-// ephpm_kv_wait() in the parent.
+// The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7 and 4.1).
+//
+// Attach rule (issue 6): when a config file is in use (`config_path` is the absolute path that
+// runtime/config's Load() returned, the very string `ephpm serve` derives its store name from) and
+// an `ephpm serve` started with that file is running, use the server's named arena, so
+// `ephpm --config same.toml php bin/console cache:pool:clear` reaches the server's store. The
+// server's [kv] settings apply then, and the server's sweeper already runs (*attached = true).
+//
+// Otherwise: an anonymous MAP_SHARED arena. It is still private to this `ephpm php` process
+// (nobody else can map it), but children made with pcntl_fork() share it with the parent, exactly
+// like `serve`'s prefork workers share theirs: a forked worker pool sees one store, and a write in
+// a child wakes ephpm_kv_wait() in the parent. With an explicitly named config (--config,
+// EPHPM_CONFIG) and no server, one line on stderr says so; an attach failure other than "no
+// server" (e.g. another ephpm version's layout) is always reported. `ephpm php -i` shows which
+// arena is in use (row "KV arena").
 std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::string& config_path,
-                                        std::string* error) {
-  // Issue 6 hook: when `config_path` names a running `ephpm serve`, attach to its named arena
-  // instead, so `ephpm --config same.toml php bin/console cache:pool:clear` reaches the server's
-  // store:
-  //   if (!config_path.empty()) {
-  //     std::string attach_error;
-  //     auto shared = kv::Store::AttachNamed(kv::Store::NameFor(config_path), &attach_error);
-  //     if (shared) return shared;  // else fall through to a private arena (and say so on -i)
-  //   }
-  (void)config_path;
+                                        bool explicit_config, bool* attached, std::string* error) {
+  *attached = false;
+  if (!config_path.empty()) {
+    std::string attach_error;
+    auto shared = kv::Store::AttachNamed(kv::Store::NameFor(config_path), &attach_error);
+    if (shared) {
+      *attached = true;
+      return shared;
+    }
+    bool no_server = attach_error.rfind("no running ephpm server", 0) == 0 ||
+                     attach_error.find("no longer running") != std::string::npos;
+    if (!no_server) {
+      fprintf(stderr,
+              "ephpm php: cannot attach to the store of the ephpm serve for %s: %s; using a "
+              "private store (changes will not reach a server)\n",
+              config_path.c_str(), attach_error.c_str());
+    } else if (explicit_config) {
+      fprintf(stderr,
+              "ephpm php: no running ephpm serve for %s; using a private store (changes will not "
+              "reach a server)\n",
+              config_path.c_str());
+    }
+  }
   return kv::Store::CreateShared(options, error);
 }
 
@@ -604,6 +628,16 @@ std::string ExecutableLocation() {
     }
   }
   return self;
+}
+
+// PHPRC names a php.ini file, or a directory holding php-cli.ini or php.ini: then PHP's own search
+// finds it first (as php-cli would). Otherwise we point PHP at Debian's cli php.ini, because the
+// compiled-in fallback of libphp is the embed one.
+bool PhprcHasIni() {
+  const char* phprc = getenv("PHPRC");
+  if (phprc == nullptr || phprc[0] == '\0') return false;
+  std::string p(phprc);
+  return FileExists(p) || FileExists(p + "/php-cli.ini") || FileExists(p + "/php.ini");
 }
 
 bool EnvFlag(const char* name, bool default_value) {
@@ -629,19 +663,23 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   kv::Options kv_options;
   std::string config_path;
   std::string error;
-  if (!LoadKvOptions(context.config_path, &kv_options, &config_path, &error)) {
+  bool explicit_config = false;
+  if (!LoadKvOptions(context.config_path, &kv_options, &config_path, &explicit_config, &error)) {
     fprintf(stderr, "ephpm php: %s\n", error.c_str());
     return 1;
   }
-  std::unique_ptr<kv::Store> store = OpenCliStore(kv_options, config_path, &error);
+  bool attached = false;
+  std::unique_ptr<kv::Store> store =
+      OpenCliStore(kv_options, config_path, explicit_config, &attached, &error);
   if (!store) {
     fprintf(stderr, "ephpm php: cannot create the key-value store: %s\n", error.c_str());
     return 1;
   }
   // The always-on sweeper (kv-contract.md section 3 item 3). EPHPM_KV_SWEEPER=0 turns it off for
   // tests of lazy expiry only. Its thread blocks all signals, so Ctrl-C reaches the PHP thread.
+  // (Not when attached: the server's sweeper already reaps that arena.)
   std::unique_ptr<kv::Sweeper> sweeper;
-  if (EnvFlag("EPHPM_KV_SWEEPER", true)) {
+  if (!attached && EnvFlag("EPHPM_KV_SWEEPER", true)) {
     sigset_t old;
     BlockSignalsForHelperThread(&old);
     sweeper = std::make_unique<kv::Sweeper>(store.get());
@@ -657,7 +695,7 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   options.ini_ignore = args.ini_ignore;
   if (!args.ini_path.empty()) {
     options.ini_path = args.ini_path;
-  } else if (!args.ini_ignore && getenv("PHPRC") == nullptr && FileExists(kDebianCliIniFile)) {
+  } else if (!args.ini_ignore && !PhprcHasIni() && FileExists(kDebianCliIniFile)) {
     options.ini_path = kDebianCliIniFile;
   }
   options.ini_scan_dir = kDebianCliScanDir;

@@ -134,6 +134,10 @@ expect_out "77M|custom.ini" "-c FILE"
 mkdir -p inidir && printf 'memory_limit=78M\n' > inidir/php.ini
 run "$EPHPM" php -c inidir -r 'echo ini_get("memory_limit");'
 expect_out "78M" "-c DIR"
+run env PHPRC="$tmp/inidir" "$EPHPM" php -r 'echo ini_get("memory_limit");'
+expect_out "78M" "PHPRC=DIR"
+run env PHPRC="$tmp/nothing-here" "$EPHPM" php -r 'echo basename(get_cfg_var("cfg_file_path"));'
+expect_out "php.ini" "PHPRC without an ini falls back to the cli php.ini"
 run "$EPHPM" php -r 'foreach (["apcu", "igbinary", "redis", "memcached", "Zend OPcache", "ephpm", "pcntl", "posix", "mbstring", "intl"] as $e) echo $e, "=", extension_loaded($e) ? 1 : 0, " ";'
 expect_out "apcu=1 igbinary=1 redis=1 memcached=1 Zend OPcache=1 ephpm=1 pcntl=1 posix=1 mbstring=1 intl=1 " "extensions load as under php-cli"
 run "$EPHPM" php -d opcache.enable_cli=1 -r 'echo is_array(opcache_get_status(false)) ? "opcache on" : "opcache off";'
