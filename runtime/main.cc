@@ -8,6 +8,7 @@
 // (embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
 // the build next to `ephpm`), which behaves exactly like `ephpm php`; PHP_BINARY points at it so
 // tools that re-run PHP_BINARY with php-cli options (PHPUnit process isolation) keep working.
+#include <stdio.h>
 #include <string.h>
 
 #include <string>
@@ -31,10 +32,19 @@ const char* Basename(const char* path) {
 }
 
 int RunPhp(int argc, char** argv, const char* argv0, std::string config_path) {
-  ephpm::php::CliContext context;
-  context.argv0 = argv0;
-  context.config_path = std::move(config_path);
-  return ephpm::php::PhpCliMain(argc, argv, context);
+  // PhpCliMain's own C++ work (arguments, config, store) may throw; PHP itself never unwinds
+  // through here (its bailouts longjmp inside PhpCliMain's request function).
+  try {
+    ephpm::php::CliContext context;
+    context.argv0 = argv0;
+    context.config_path = std::move(config_path);
+    return ephpm::php::PhpCliMain(argc, argv, context);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "ephpm php: fatal: %s\n", e.what());
+  } catch (...) {
+    fprintf(stderr, "ephpm php: fatal: unknown error\n");
+  }
+  return 70;  // EX_SOFTWARE
 }
 
 }  // namespace
