@@ -348,6 +348,7 @@ class PhpExchange final : public php::ResponseWriter,
     std::lock_guard<std::mutex> lock(mu_);
     return gone_;
   }
+  void Cancel() override { MarkGone(); }
 
   struct Events {
     bool complete = false;      // buffered response ready: status, lines, data = body

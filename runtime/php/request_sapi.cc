@@ -80,8 +80,9 @@ class Watchdog {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  void Arm() {
+  void Arm(ResponseWriter* writer) {
     std::lock_guard<std::mutex> lock(mu_);
+    writer_ = writer;
     ++generation_;
     fired_ = false;
     armed_ = limit_ > 0;
@@ -91,6 +92,7 @@ class Watchdog {
   // Returns true when the watchdog fired for the request being disarmed.
   bool Disarm() {
     std::lock_guard<std::mutex> lock(mu_);
+    writer_ = nullptr;
     armed_ = false;
     bool fired = fired_;
     fired_ = false;
@@ -146,12 +148,15 @@ class Watchdog {
     zend_atomic_bool_store(&EG(timed_out), true);
     zend_atomic_bool_store(&EG(vm_interrupt), true);
     CancelKvWaits();
+    // A script blocked on a slow client (streaming high-water mark) must come back too.
+    if (writer_ != nullptr) writer_->Cancel();
     pthread_kill(g_php_thread, WatchdogKickSignal());
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;
+  ResponseWriter* writer_ = nullptr;  // the running request's writer, guarded by mu_
   int64_t limit_ = 0;
   int64_t grace_ = 10;
   uint64_t generation_ = 0;
@@ -423,7 +428,7 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   SG(request_info).proto_num = info.proto_num;
   php_handle_auth_data(authorization);
 
-  g_watchdog.Arm();
+  g_watchdog.Arm(writer);
   bool startup_failed = false, bailout = false;
   int last_error = 0;
   bool display_errors = false;

@@ -65,6 +65,10 @@ class ResponseWriter {
   // closed without a terminating chunk so the client sees a truncated response.
   virtual void EndStream(bool ok) = 0;
   virtual bool ClientGone() = 0;
+  // Thread-safe (called by the watchdog while the request is running): from now on
+  // StreamChunk() returns false at once, even while it waits for a slow client, and the
+  // connection is closed after the response.
+  virtual void Cancel() = 0;
 };
 
 struct RequestSapiOptions {

@@ -705,6 +705,22 @@ def client_disconnect_mid_stream(p):
 
 
 @test
+def slow_reader_stream_watchdog(p):
+    # The client never reads: PHP blocks at the streaming high-water mark; the watchdog must
+    # still bring the PHP thread back (and not kill the server after its grace period).
+    c = Conn(p)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.send("GET /flood.php HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(3)
+    t0 = time.time()
+    eq(get(p, "/hello.php").body, b"Hello, world!\n", "PHP thread free again")
+    check(time.time() - t0 < 2, "hello waited %.1f s" % (time.time() - t0))
+    time.sleep(9)
+    eq(get(p, "/hello.php").status, 200, "server alive after the watchdog grace period")
+    c.close()
+
+
+@test
 def counter_walkthrough(p):
     key = "walk-%d" % os.getpid()
     got = [int(get(p, "/counter.php?key=" + key).body) for _ in range(25)]
