@@ -223,40 +223,49 @@ def main():
     notes = []
     soak = None
     try:
-        for label, key, start in SERVERS:
-            if ONLY and key not in ONLY:
-                continue
-            srv = start()
-            try:
-                for page in ("hello.php", "counter.php"):
-                    wrk(srv["port"], page, 2, "%s-%s-warmup" % (key, page))
-                    runs = [wrk(srv["port"], page, DURATION, "%s-%s-run%d" % (key, page, i))
-                            for i in range(RUNS)]
-                    rps = statistics.median(r[0] for r in runs)
-                    p99 = statistics.median(r[1] for r in runs)
-                    errs = sum(r[2] for r in runs)
-                    results[(key, page)] = (rps, p99, [round(r[0]) for r in runs], errs)
-                    if errs or any(r[3] for r in runs):
-                        notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
-                                     (key, page, errs, "; ".join(r[3] for r in runs if r[3])))
-                    print("%-40s %-12s %9.0f req/s  p99 %7.2f ms  runs %s" %
-                          (label, page, rps, p99, [round(r[0]) for r in runs]), flush=True)
-                if key == "ephpm":
-                    pids = srv["pids"]()
-                    soak = {"after_warmup": rss_kib(pids)}
-                    wrk(srv["port"], "hello.php", SOAK, "ephpm-soak")
-                    soak["after_soak"] = rss_kib(pids)
-                    wrk(srv["port"], "counter.php", SOAK // 2 or 1, "ephpm-soak-counter")
-                    soak["after_soak_counter"] = rss_kib(pids)
-                    print("ephpm RSS: %r" % soak, flush=True)
-                if key.startswith("fpm"):
-                    srv["rss"] = rss_kib(srv["pids"]())
-                    notes.append("%s total RSS (nginx + php-fpm master and children) after the runs: %.1f MiB"
-                                 % (key, srv["rss"] / 1024))
-            finally:
+        # Every server is started up front and the runs are interleaved (run 1 of every server,
+        # then run 2, ...), so that load drifting on a shared machine hits all of them alike.
+        servers = [(label, key, start()) for label, key, start in SERVERS if not ONLY or key in ONLY]
+        pages = ("hello.php", "counter.php")
+        raw_runs = {}
+        for label, key, srv in servers:
+            for page in pages:
+                wrk(srv["port"], page, 2, "%s-%s-warmup" % (key, page))
+        for i in range(RUNS):
+            for page in pages:
+                for label, key, srv in servers:
+                    r = wrk(srv["port"], page, DURATION, "%s-%s-run%d" % (key, page, i))
+                    raw_runs.setdefault((key, page), []).append(r)
+                    print("run %d %-40s %-12s %9.0f req/s  p99 %7.2f ms" % (i + 1, label, page, r[0], r[1]),
+                          flush=True)
+        for (key, page), runs in raw_runs.items():
+            rps = statistics.median(r[0] for r in runs)
+            p99 = statistics.median(r[1] for r in runs)
+            errs = sum(r[2] for r in runs)
+            results[(key, page)] = (rps, p99, [round(r[0]) for r in runs], errs)
+            if errs or any(r[3] for r in runs):
+                notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
+                             (key, page, errs, "; ".join(r[3] for r in runs if r[3])))
+        for label, key, srv in servers:
+            if key.startswith("fpm"):
+                notes.append("%s total RSS (nginx + php-fpm master and children) after the runs: %.1f MiB"
+                             % (key, rss_kib(srv["pids"]()) / 1024))
+        for label, key, srv in servers:
+            if key != "ephpm":
                 for p in srv["procs"]:
                     p.stop()
-        # Idle RSS of a fresh ephpm serve (no request served yet, and after 1 request).
+        for label, key, srv in servers:
+            if key == "ephpm":
+                pids = srv["pids"]()
+                soak = {"after_warmup": rss_kib(pids)}
+                wrk(srv["port"], "hello.php", SOAK, "ephpm-soak")
+                soak["after_soak"] = rss_kib(pids)
+                wrk(srv["port"], "counter.php", SOAK // 2 or 1, "ephpm-soak-counter")
+                soak["after_soak_counter"] = rss_kib(pids)
+                print("ephpm RSS: %r" % soak, flush=True)
+                for p in srv["procs"]:
+                    p.stop()
+        # Idle RSS of a fresh ephpm serve (PHP started, store mapped, no request served yet).
         if not ONLY or "ephpm" in ONLY:
             srv = start_ephpm()
             time.sleep(1)
@@ -286,7 +295,8 @@ def write_report(results, soak, notes, load_before):
                  % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), cpu,
                     platform.release(), *load_before))
     lines.append("Method: `wrk -t2 -c%d -d%ds --latency` on loopback (wrk shares the 2 vCPUs), 2 s warm-up per "
-                 "page, median of %d runs (per-run req/s in brackets). PHP 8.2 (Debian), OPcache on everywhere "
+                 "page, median of %d runs (per-run req/s in brackets); all servers run at the same time and "
+                 "their runs are interleaved. PHP 8.2 (Debian), OPcache on everywhere "
                  "(ephpm uses SAPI name fpm-fcgi). nginx: %s worker(s), FastCGI over a unix socket, keep-alive. "
                  "php-fpm: `pm = static`. Counter page: `ephpm_kv_incr('counter')` under ephpm, "
                  "`apcu_inc('counter')` under php-fpm and `php -S`.\n" % (CONNS, DURATION, RUNS, NGINX_WORKERS))
