@@ -146,12 +146,12 @@ NS_TICS = 'set ytics ("1 ns" 1, "10 ns" 10, "100 ns" 100, "1 µs" 1e3, "10 µs" 
 
 def bar_chart(name, title, ylabel, clusters, series, values, log=False, w=1000, h=520, rot=0,
               labels=True, label_fn=short_num, ymin=None, key="below horizontal", extra=""):
-    """Clustered bars with min–max error bars and the median written above each bar.
+    """Clustered bars with min–max error bars and the median written above each bar (above its error bar).
     values[(cluster, series)] = stats dict or None (no bar)."""
     dat = os.path.join(PLOTS, name + ".dat")
     with open(dat, "w") as f:
         for c in clusters:
-            row = [c.replace("\t", " ")]
+            row = [re.sub(r" \(.*\)$", "", c).replace("\t", " ")]  # x label without the parenthesis
             for s in series:
                 v = values.get((c, s))
                 row += (["%g" % v["median"], "%g" % v["min"], "%g" % v["max"], label_fn(v["median"])] if v
@@ -165,8 +165,8 @@ def bar_chart(name, title, ylabel, clusters, series, values, log=False, w=1000, 
         if ymin:
             head += "set yrange [%g:*]\n" % ymin
     else:
-        head += "set yrange [0:*]\nset format y \"%.0s%c\"\n"
-    head += extra
+        head += "set yrange [0:*]\nset format y \"%g\"\n"
+    head += "set offsets 0, 0, graph 0.12, 0\n" + extra
     n = len(series)
     gap = 1.5
     plots = []
@@ -181,7 +181,7 @@ def bar_chart(name, title, ylabel, clusters, series, values, log=False, w=1000, 
             col = 2 + 4 * j
             off = (j - (n - 1) / 2.0) / (n + gap)
             plots.append("'%s' using ($0%+.4f):%d:%d with labels rotate left offset 0,0.5 font \",8\" notitle"
-                         % (dat, off, col, col + 3))
+                         % (dat, off, col + 2, col + 3))
     head += "plot " + ", \\\n     ".join(plots) + "\n"
     return gnuplot(head, name)
 
@@ -487,12 +487,14 @@ def section_http(md):
         peers = [(stat[(k, p)][0]["median"], k) for k in keys if k != "ephpm" and (k, p) in stat]
         if ours and peers:
             best = max(peers)
-            bp99 = min(stat[(k, p)][1]["median"] for k in keys if k != "ephpm" and (k, p) in stat)
+            bp99 = stat[(best[1], p)][1]["median"]
+            low = min((stat[(k, p)][1]["median"], k) for k in keys if k != "ephpm" and (k, p) in stat)
             summary[p] = (ours, best, labels.get(best[1], best[1]), bp99)
-            md.append("* **%s: ephpm serve %s req/s = %s the best peer** (%s, %s req/s); p99 %.2f ms vs the best "
-                      "peer p99 %.2f ms." % (p, fmt_rate(ours[0]["median"]), times(ours[0]["median"] / best[0]),
-                                             labels.get(best[1], best[1]), fmt_rate(best[0]), ours[1]["median"],
-                                             bp99))
+            md.append("* **%s: ephpm serve %s req/s = %s the best peer** (%s, %s req/s); p99 %.2f ms vs %.2f ms "
+                      "(lowest peer p99: %.2f ms, %s)." % (
+                          p, fmt_rate(ours[0]["median"]), times(ours[0]["median"] / best[0]),
+                          labels.get(best[1], best[1]), fmt_rate(best[0]), ours[1]["median"], bp99, low[0],
+                          labels.get(low[1], low[1])))
     md.append("")
     md.append("Memory (RSS soak) and error counts: [http.md](http.md).\n")
     ok = bar_chart("http", "HTTP requests per second, wrk %s on loopback (higher is better)" % conns, "requests/s",
@@ -532,11 +534,11 @@ def section_memory(md):
         st[k] = s
         r = s["median"] / stats(rows[redis_key])["median"] if redis_key else None
         md.append("| %s | %.1f (%.1f–%.1f) | %s |" % (k, s["median"], s["min"], s["max"], times(r) if r else "—"))
-        values[("bytes per entry", k)] = s
+        values[(k, "bytes per entry")] = s
     md.append("")
     ok = bar_chart("memory", "Memory per entry (%s; lower is better)" % n, "bytes per entry",
-                   ["bytes per entry"], list(rows), values, log=False, w=800, h=420,
-                   label_fn=lambda v: "%.1f B" % v)
+                   list(rows), ["bytes per entry"], values, log=False, w=900, h=420,
+                   label_fn=lambda v: "%.1f B" % v, key="off")
     if ok:
         md.append("![bytes per entry](memory.png)\n")
     return st
@@ -576,47 +578,68 @@ def main():
                                       if load_start and float(load_start.split()[0]) > 1.5 else ""))
     md.append("**Versions:** " + "; ".join("%s %s" % (k, v) for k, v in vers.items() if v) + ".\n")
 
-    # Headlines
-    heads = []
-    if nat and nat.get("get 64 B"):
-        ours, peers, shp = nat["get 64 B"]
-        apcu = dict((l, v) for v, l in peers).get("APCu")
-        if ours and apcu:
-            heads.append("`ephpm_kv_get` (64 B hit): %s vs `apcu_fetch` %s (%s faster)" % (
-                fmt_ns(ours["median"]), fmt_ns(apcu), times(apcu / ours["median"])))
-    if nat and nat.get("set 64 B"):
-        ours, peers, shp = nat["set 64 B"]
-        apcu = dict((l, v) for v, l in peers).get("APCu")
-        if ours and apcu:
-            heads.append("`ephpm_kv_set` (64 B): %s vs `apcu_store` %s (%s)" % (
-                fmt_ns(ours["median"]), fmt_ns(apcu), times(apcu / ours["median"])))
-    if sym and 'get($key, $cb) hit' in sym:
-        st, best = sym['get($key, $cb) hit']
-        if "EphpmKvAdapter" in st and best:
-            extra = ""
-            if "RedisAdapter" in st:
-                extra = ", %s faster than RedisAdapter" % times(st["RedisAdapter"]["median"] / st["EphpmKvAdapter"]["median"])
-            heads.append("Symfony `get($key, $cb)` hit: EphpmKvAdapter %s, best peer %s %s%s" % (
-                fmt_ns(st["EphpmKvAdapter"]["median"]), best[1], fmt_ns(best[0]), extra))
-    if http and "hello.php" in http:
-        ours, best, label, bp99 = http["hello.php"]
-        heads.append("HTTP hello.php: `ephpm serve` %s req/s (p99 %.2f ms) = %s %s (%s req/s)" % (
-            fmt_rate(ours[0]["median"]), ours[1]["median"], times(ours[0]["median"] / best[0]), label,
-            fmt_rate(best[0])))
+    # Summary: one row per headline comparison, "ours vs the best peer" in each benchmark.
+    summ = []  # (what, ours, peer label, peer, ratio text)
+
+    def faster(peer, ours_v):  # times faster (time-based)
+        return "**%s faster**" % times(peer / ours_v) if peer >= ours_v else "%s slower" % times(ours_v / peer)
+
+    if nat:
+        for g, what in (("get 64 B", "`ephpm_kv_get`, 64 B hit"), ("get 4 KiB", "`ephpm_kv_get`, 4 KiB hit"),
+                        ("set 64 B", "`ephpm_kv_set`, 64 B"), ("incr", "`ephpm_kv_incr`")):
+            ours, peers, shp = nat.get(g, (None, [], []))
+            if ours and shp:
+                best = min(shp)
+                summ.append((what + " (native, from PHP)", fmt_ns(ours["median"]), "%s (best shared cache)" % best[1],
+                             fmt_ns(best[0]), faster(best[0], ours["median"])))
+        ours, peers, shp = nat.get("get 64 B", (None, [], []))
+        net_peers = [p for p in shp if p[1] in ("phpredis", "Memcached")]
+        if ours and net_peers:
+            best = min(net_peers)
+            summ.append(("`ephpm_kv_get`, 64 B hit vs a loopback round trip", fmt_ns(ours["median"]),
+                         best[1], fmt_ns(best[0]), faster(best[0], ours["median"])))
+    if sym:
+        for op in ('get($key, $cb) hit', 'getItem() hit'):
+            if op not in sym:
+                continue
+            st, best = sym[op]
+            if "EphpmKvAdapter" not in st or not best:
+                continue
+            o = st["EphpmKvAdapter"]["median"]
+            summ.append(("Symfony `%s`" % op, fmt_ns(o), best[1], fmt_ns(best[0]), faster(best[0], o)))
+            shared = [(st[a]["median"], a) for a in st if a not in ("EphpmKvAdapter", "ArrayAdapter")]
+            if shared and min(shared)[1] != best[1]:
+                b2 = min(shared)
+                summ.append(("Symfony `%s`, shared caches only" % op, fmt_ns(o), b2[1], fmt_ns(b2[0]),
+                             faster(b2[0], o)))
+    if http:
+        for page, (ours, best, label, bp99) in http.items():
+            o = ours[0]["median"]
+            r = o / best[0]
+            summ.append(("HTTP %s, req/s (p99)" % page, "%s (%.1f ms)" % (fmt_rate(o), ours[1]["median"]), label,
+                         "%s (%.1f ms)" % (fmt_rate(best[0]), bp99),
+                         "**%s the req/s**" % times(r) if r >= 1 else "%s the req/s" % times(r)))
     if mem:
         used = next((v for k, v in mem.items() if "used" in k and "ephpm" in k), None)
         red = next((v for k, v in mem.items() if k.startswith("redis")), None)
         if used and red:
-            heads.append("memory: %.0f bytes/entry vs redis-server %.0f (%s)" % (
-                used["median"], red["median"], times(used["median"] / red["median"])))
+            r = used["median"] / red["median"]
+            summ.append(("memory per entry (1M small entries)", "%.0f B" % used["median"], "redis-server",
+                         "%.0f B" % red["median"], "**%s the memory**" % times(r) if r <= 1 else "%s the memory" % times(r)))
     if store:
         for r in store:
-            if r[1] == "get hit" and r[2] == "64" and r[3] == "1" and r[5]:
-                heads.append("store get 64 B (C++, 1 thread): %s ops/s vs map + mutex %s (%s)" % (
-                    fmt_rate(r[4]["median"]), fmt_rate(r[5]["median"]), times(r[4]["median"] / r[5]["median"])))
-    if heads:
-        md.append("**Headlines** (medians):\n")
-        md += ["* " + h for h in heads]
+            if r[5] and ((r[1] == "get hit" and r[2] == "64") or r[1].startswith("mixed")):
+                o, b = r[4]["median"], r[5]["median"]
+                summ.append(("store %s%s, %s thread%s (C++)" % (r[1].split(",")[0], " 64 B" if r[2] else "", r[3],
+                                                                "s" if r[3] != "1" else ""),
+                             fmt_rate(o) + " ops/s", "std::unordered_map + std::mutex", fmt_rate(b) + " ops/s",
+                             faster(1 / b, 1 / o)))
+    if summ:
+        md.append("## Summary\n")
+        md.append("Medians of this run; the full tables with the spread (min–max) follow.\n")
+        md.append("| comparison | ephpm | best peer | peer | ephpm vs peer |")
+        md.append("|---|---:|---|---:|---|")
+        md += ["| %s | %s | %s | %s | %s |" % row for row in summ]
         md.append("")
     md += body
     if steps:
