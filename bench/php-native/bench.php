@@ -75,6 +75,25 @@ foreach ($sizes as $label => $bytes) {
     unset($array);
 }
 
+// Batches of 20 keys x 64 B: mget/mset against APCu's array forms.
+$batch = [];
+for ($i = 0; $i < 20; $i++) {
+    $batch["bench:batch:$i"] = str_repeat('b', 64);
+}
+$batchKeys = array_keys($batch);
+ephpm_kv_mset($batch);
+apcu_store($batch);
+if (count(ephpm_kv_mget($batchKeys)) !== 20 || count(apcu_fetch($batchKeys)) !== 20) {
+    throw new LogicException('batch check');
+}
+$nb = intdiv($iterations, 10);
+$results[] = ['op' => 'mget', 'size' => '20 x 64 B', 'group' => 'mget', 'kind' => 'ephpm'] + measure(function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_mget($batchKeys); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+$results[] = ['op' => 'mget', 'size' => '20 x 64 B', 'group' => 'mget', 'kind' => 'apcu'] + measure(function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($batchKeys); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+$results[] = ['op' => 'mset', 'size' => '20 x 64 B', 'group' => 'mset', 'kind' => 'ephpm'] + measure(function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { ephpm_kv_mset($batch); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+$results[] = ['op' => 'mset', 'size' => '20 x 64 B', 'group' => 'mset', 'kind' => 'apcu'] + measure(function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { apcu_store($batch); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+$results[] = ['op' => 'get miss', 'size' => '', 'group' => 'miss', 'kind' => 'ephpm'] + measure(function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_get($k); } return hrtime(true) - $t; }, $iterations, $runs, $warmup);
+$results[] = ['op' => 'get miss', 'size' => '', 'group' => 'miss', 'kind' => 'apcu'] + measure(function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($k); } return hrtime(true) - $t; }, $iterations, $runs, $warmup);
+
 ephpm_kv_set('bench:ctr', '0');
 apcu_store('bench:ctr', 0);
 $results[] = ['op' => 'incr', 'size' => 'counter', 'group' => 'incr', 'kind' => 'ephpm'] + measure('loop_kv_incr', $iterations, $runs, $warmup);

@@ -40,14 +40,17 @@ $rows = [
     ['get', '64 B'], ['get', '4 KiB'], ['get', '64 KiB'],
     ['set', '64 B'], ['set', '4 KiB'], ['set', '64 KiB'],
     ['incr', ''],
+    ['mget', ''], ['mset', ''], ['miss', ''],
 ];
 foreach ($rows as [$op, $size]) {
-    $g = $op === 'incr' ? 'incr' : "$op $size";
+    $g = in_array($op, ['incr', 'mget', 'mset', 'miss'], true) ? $op : "$op $size";
     $e = $by[$g]['ephpm'] ?? null;
     $a = $by[$g]['apcu'] ?? null;
     $arr = $by[$g]['array'] ?? null;
-    $name = ['get' => '`ephpm_kv_get` / `apcu_fetch` (hit)', 'set' => '`ephpm_kv_set` / `apcu_store`', 'incr' => '`ephpm_kv_incr` / `apcu_inc`'][$op];
-    echo "| $name | " . ($size ?: 'counter') . ' | ' . cell($e) . ' | ' . cell($a) . ' | ' . cell($arr) . ' | ' . ratio($e, $a) . ' | '
+    $name = ['get' => '`ephpm_kv_get` / `apcu_fetch` (hit)', 'set' => '`ephpm_kv_set` / `apcu_store`', 'incr' => '`ephpm_kv_incr` / `apcu_inc`',
+        'mget' => '`ephpm_kv_mget` / `apcu_fetch(array)`', 'mset' => '`ephpm_kv_mset` / `apcu_store(array)`', 'miss' => '`ephpm_kv_get` / `apcu_fetch` (miss)'][$op];
+    $sizeLabel = ['incr' => 'counter', 'mget' => '20 × 64 B', 'mset' => '20 × 64 B', 'miss' => '—'][$op] ?? $size;
+    echo "| $name | " . $sizeLabel . ' | ' . cell($e) . ' | ' . cell($a) . ' | ' . cell($arr) . ' | ' . ratio($e, $a) . ' | '
         . ($e ? ns($e['median'] - $empty['median']) : '—') . " |\n";
 }
 echo '| empty `for` loop | | ' . cell($empty) . " | | | | |\n";

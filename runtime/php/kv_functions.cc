@@ -526,27 +526,38 @@ PHP_FUNCTION(ephpm_kv_mget) {
   uint32_t count = zend_hash_num_elements(keys);
   array_init_size(return_value, count);
   if (count == 0) return;
-  // Keys already looked up (hits and misses), so duplicates count and appear once.
-  HashTable* seen = nullptr;
-  if (count > 1) {
-    ALLOC_HASHTABLE(seen);
-    zend_hash_init(seen, count, nullptr, nullptr, 0);
-  }
+  HashTable* result = Z_ARRVAL_P(return_value);
+  // Duplicates are looked up (and counted as a hit or miss) once. A hit is found again in the
+  // result itself; misses go to a small table created only when a miss happens. Both use PHP's
+  // symtable rules, under which a numeric string and its int are the same key, exactly as they
+  // are the same bytes for the store.
+  HashTable* missed = nullptr;
   char buf[MAX_LENGTH_OF_LONG + 1];
   ZEND_HASH_FOREACH_VAL(keys, elem) {
     ZVAL_DEREF(elem);
-    std::string_view k = Z_TYPE_P(elem) == IS_STRING
-                             ? std::string_view(Z_STRVAL_P(elem), Z_STRLEN_P(elem))
-                             : IntKeyText(Z_LVAL_P(elem), buf, sizeof(buf));
-    if (seen != nullptr && zend_hash_str_add_empty_element(seen, k.data(), k.size()) == nullptr) {
-      continue;  // duplicate
+    zend_string* skey = nullptr;
+    zend_long ikey = 0;
+    std::string_view k;
+    if (Z_TYPE_P(elem) == IS_STRING) {
+      skey = Z_STR_P(elem);
+      k = View(skey);
+      if (zend_symtable_exists(result, skey) || (missed != nullptr && zend_symtable_exists(missed, skey))) {
+        continue;
+      }
+    } else {
+      ikey = Z_LVAL_P(elem);
+      k = IntKeyText(ikey, buf, sizeof(buf));
+      if (zend_hash_index_exists(result, ikey) ||
+          (missed != nullptr && zend_hash_index_exists(missed, ikey))) {
+        continue;
+      }
     }
     bool found = false;
     int g = Guard([&] { found = store->Get(k, &t_scratch); });
     if (UNEXPECTED(g != kGuardOk)) {
-      if (seen != nullptr) {
-        zend_hash_destroy(seen);
-        FREE_HASHTABLE(seen);
+      if (missed != nullptr) {
+        zend_hash_destroy(missed);
+        FREE_HASHTABLE(missed);
       }
       ThrowStoreFailure(g);
       RETURN_THROWS();
@@ -554,13 +565,30 @@ PHP_FUNCTION(ephpm_kv_mget) {
     if (found) {
       zval value;
       ZVAL_STRINGL_FAST(&value, t_scratch.data(), t_scratch.size());
-      // Symtable semantics: "42" becomes int key 42, like any PHP array.
-      zend_symtable_str_update(Z_ARRVAL_P(return_value), k.data(), k.size(), &value);
+      // The input zend_string becomes the result key (no copy; its hash is reused). Symtable
+      // semantics: "42" becomes int key 42, like in any PHP array.
+      if (skey != nullptr) {
+        zend_symtable_update(result, skey, &value);
+      } else {
+        zend_hash_index_update(result, ikey, &value);
+      }
+    } else {
+      if (missed == nullptr) {
+        ALLOC_HASHTABLE(missed);
+        zend_hash_init(missed, 8, nullptr, nullptr, 0);
+      }
+      zval null_value;
+      ZVAL_NULL(&null_value);
+      if (skey != nullptr) {
+        zend_symtable_update(missed, skey, &null_value);
+      } else {
+        zend_hash_index_update(missed, ikey, &null_value);
+      }
     }
   } ZEND_HASH_FOREACH_END();
-  if (seen != nullptr) {
-    zend_hash_destroy(seen);
-    FREE_HASHTABLE(seen);
+  if (missed != nullptr) {
+    zend_hash_destroy(missed);
+    FREE_HASHTABLE(missed);
   }
   TrimScratch();
 }
