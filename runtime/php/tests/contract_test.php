@@ -444,6 +444,11 @@ test('mget: hits only, input order, duplicates once, numeric keys', function () 
     same([42 => 'answer', 7 => 'seven'], $r, 'numeric-string key comes back as int; int element = decimal text');
     same(42, array_key_first($r));
     same(['b' => '2', 'a' => '1'], ephpm_kv_mget(['k1' => 'b', 'k2' => 'a']), 'input array keys are ignored');
+    $before = ephpm_kv_stats();
+    same([42 => 'answer'], ephpm_kv_mget(['42', 42, 'nope', 'nope', 9, '9']), '"42" and 42 are one key');
+    $after = ephpm_kv_stats();
+    same($before['hits'] + 1, $after['hits'], 'one hit for "42"/42');
+    same($before['misses'] + 2, $after['misses'], 'one miss each for nope and 9/"9"');
 });
 
 test('mget rejects non string/int elements', function () {
