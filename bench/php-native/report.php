@@ -1,7 +1,7 @@
 <?php
 // Formats bench/results/raw/php-native.json (from bench.php) and the start-up timings of run.sh
 // as bench/results/php-native.md.
-[, $rawFile, $suPhpN, $suEphpmN, $suPhp, $suEphpm, $cpuList, $suRuns, $cores, $cpu, $load] = $argv;
+[, $rawFile, $suPhpN, $suEphpmN, $suPhp, $suEphpm, $cpuList, $irFile, $suRuns, $cores, $cpu, $load] = $argv;
 [$cpuPhpN, $cpuEphpmN, $cpuPhp, $cpuEphpm] = array_map('intval', explode(',', $cpuList));
 $raw = json_decode(file_get_contents($rawFile), true, 512, JSON_THROW_ON_ERROR);
 
@@ -57,6 +57,40 @@ echo '| empty `for` loop | | ' . cell($empty) . " | | | | |\n";
 foreach (['4 KiB', '64 KiB'] as $size) {
     if (isset($by["copy $size"]['ref'])) {
         echo "| one PHP string copy (COW separation), reference for \"one copy\" | $size | " . cell($by["copy $size"]['ref']) . " | | | | |\n";
+    }
+}
+
+// callgrind_annotate --inclusive=yes output: "  49,900,671 (7.73%)  /path/file.cc:function(args) [obj]".
+$ir = [];
+$calls = 0;
+foreach (file($irFile, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+    if (preg_match('/^calls (\d+)$/', $line, $m)) {
+        $calls = (int) $m[1];
+        continue;
+    }
+    if (str_contains($line, '=>') || !preg_match('/^\s*([\d,]+) \([^)]*\)\s+(\S+?):(zif_\w+|ephpm::kv::Store::\w+)[( \[]/', $line, $m)) {
+        continue;
+    }
+    if ($m[2] !== '???' && !str_ends_with($m[2], 'kv_functions.cc') && !str_ends_with($m[2], 'store.cc')) {
+        continue;  // partial attributions to inlined header code
+    }
+    $count = (int) str_replace(',', '', $m[1]);
+    if ($calls > 0) {
+        $ir[$m[3]] = max($ir[$m[3]] ?? 0, intdiv($count, $calls));
+    }
+}
+if ($ir) {
+    echo "\n## Instructions per call (callgrind)\n\n";
+    echo "Exact instruction counts (Ir) of the native function itself, inclusive, without the PHP loop around it (64 B values, 100,000 calls each, same process). ";
+    echo "The store column is the part spent inside `ephpm::kv::Store`; the rest of the ephpm column is the PHP glue (argument parsing, the result `zend_string`).\n\n";
+    echo "| operation | `ephpm_kv_*` Ir | of which `Store` | APCu Ir | ephpm ÷ APCu |\n|---|---:|---:|---:|---:|\n";
+    foreach ([['get', 'zif_ephpm_kv_get', 'ephpm::kv::Store::Get', 'zif_apcu_fetch'], ['set', 'zif_ephpm_kv_set', 'ephpm::kv::Store::Set', 'zif_apcu_store'],
+        ['incr', 'zif_ephpm_kv_incr', 'ephpm::kv::Store::IncrBy', 'zif_apcu_inc']] as [$op, $e, $st, $a]) {
+        if (!isset($ir[$e], $ir[$a])) {
+            continue;
+        }
+        echo "| $op | " . number_format($ir[$e]) . ' | ' . (isset($ir[$st]) ? number_format($ir[$st]) : '(inlined)') . ' | ' . number_format($ir[$a]) . ' | '
+            . number_format($ir[$e] / max(1, $ir[$a]), 2) . "× |\n";
     }
 }
 

@@ -58,8 +58,22 @@ cpu_php=$(cpu_runs php -r '')
 cpu_ephpm=$(cpu_runs "$ephpm" php -r '')
 cd "$root"
 
+# Instruction counts per call (callgrind, function inclusive, without the VM loop): exact, so
+# they are the number to compare across machines and under load.
+ir_file=$tmp/ir.txt
+: > "$ir_file"
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+  echo "bench/php-native: callgrind..." >&2
+  ir_n=100000
+  (cd "$tmp" && EPHPM_KV_SWEEPER=0 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+    "$ephpm" php -d apc.enable_cli=1 "$root/bench/php-native/ir.php" "$ir_n" >/dev/null 2>&1) || true
+  if [ -f "$tmp/cg.out" ]; then
+    { echo "calls $ir_n"; callgrind_annotate --inclusive=yes "$tmp/cg.out" 2>/dev/null; } > "$ir_file"
+  fi
+fi
+
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 php "$root/bench/php-native/report.php" "$raw" "$su_php_n" "$su_ephpm_n" "$su_php" "$su_ephpm" \
-  "$cpu_php_n,$cpu_ephpm_n,$cpu_php,$cpu_ephpm" "$startup_runs" "$(nproc)" "$cpu" "$load" > "$out"
+  "$cpu_php_n,$cpu_ephpm_n,$cpu_php,$cpu_ephpm" "$ir_file" "$startup_runs" "$(nproc)" "$cpu" "$load" > "$out"
 cat "$out"
