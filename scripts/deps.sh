@@ -16,6 +16,8 @@ packages=(
   php-cache-integration-tests
   # peers for tests and benchmarks (started by the scripts on 127.0.0.1, stopped by pid)
   redis-server memcached nginx-light php8.2-fpm wrk
+  # end-to-end test harnesses (suites 40-http-e2e, 60-examples)
+  python3
   # plots for `make bench`
   gnuplot-nox media-types
 )
