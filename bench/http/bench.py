@@ -76,6 +76,19 @@ def rss_kib(pids):
     return total
 
 
+def cpu_ticks(pids):
+    """utime + stime of the given processes, in clock ticks."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return total
+
+
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
@@ -196,7 +209,8 @@ SERVERS = [
 ]
 
 
-def wrk(port, page, duration, tag):
+def wrk(port, page, duration, tag, pids=None):
+    t0 = cpu_ticks(pids) if pids else 0
     out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % duration, "--latency",
                           "http://127.0.0.1:%d/%s" % (port, page)],
                          capture_output=True, text=True).stdout
@@ -207,7 +221,13 @@ def wrk(port, page, duration, tag):
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_err = re.search(r"Socket errors: (.*)", out)
-    return rps, p99, (int(errors.group(1)) if errors else 0), (sock_err.group(1) if sock_err else "")
+    cpu_us = None
+    if pids:
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        ticks = cpu_ticks(pids) - t0
+        cpu_us = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(requests, 1)
+    return (rps, p99, (int(errors.group(1)) if errors else 0), (sock_err.group(1) if sock_err else ""),
+            cpu_us)
 
 
 def main():
@@ -234,15 +254,16 @@ def main():
         for i in range(RUNS):
             for page in pages:
                 for label, key, srv in servers:
-                    r = wrk(srv["port"], page, DURATION, "%s-%s-run%d" % (key, page, i))
+                    r = wrk(srv["port"], page, DURATION, "%s-%s-run%d" % (key, page, i), srv["pids"]())
                     raw_runs.setdefault((key, page), []).append(r)
-                    print("run %d %-40s %-12s %9.0f req/s  p99 %7.2f ms" % (i + 1, label, page, r[0], r[1]),
-                          flush=True)
+                    print("run %d %-40s %-12s %9.0f req/s  p99 %7.2f ms  server CPU %6.1f us/req" %
+                          (i + 1, label, page, r[0], r[1], r[4]), flush=True)
         for (key, page), runs in raw_runs.items():
             rps = statistics.median(r[0] for r in runs)
             p99 = statistics.median(r[1] for r in runs)
             errs = sum(r[2] for r in runs)
-            results[(key, page)] = (rps, p99, [round(r[0]) for r in runs], errs)
+            cpu = statistics.median(r[4] for r in runs)
+            results[(key, page)] = (rps, p99, [round(r[0]) for r in runs], errs, cpu)
             if errs or any(r[3] for r in runs):
                 notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
                              (key, page, errs, "; ".join(r[3] for r in runs if r[3])))
@@ -300,16 +321,21 @@ def write_report(results, soak, notes, load_before):
                  "(ephpm uses SAPI name fpm-fcgi). nginx: %s worker(s), FastCGI over a unix socket, keep-alive. "
                  "php-fpm: `pm = static`. Counter page: `ephpm_kv_incr('counter')` under ephpm, "
                  "`apcu_inc('counter')` under php-fpm and `php -S`.\n" % (CONNS, DURATION, RUNS, NGINX_WORKERS))
-    lines.append("| Server | hello.php req/s | hello p99 | counter req/s | counter p99 |")
-    lines.append("|---|---:|---:|---:|---:|")
+    lines.append("| Server | hello.php req/s | hello p99 | hello server CPU/req | counter req/s | counter p99 | counter server CPU/req |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
     for label, key, _ in SERVERS:
         h = results.get((key, "hello.php"))
         c = results.get((key, "counter.php"))
         if not h:
             continue
-        lines.append("| %s | %s %s | %.2f ms | %s %s | %.2f ms |" % (
-            label, "{:,.0f}".format(h[0]), h[2], h[1], "{:,.0f}".format(c[0]), c[2], c[1]))
+        lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
+            label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
     lines.append("")
+    lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the one process; "
+                 "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
+                 "during a run, divided by the requests completed: the machine time each stack spends per "
+                 "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
+                 "is not included.\n")
     best_fpm = None
     for key in ("fpm2", "fpm8"):
         r = results.get((key, "hello.php"))
