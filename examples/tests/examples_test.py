@@ -149,6 +149,49 @@ def get_json(url):
         return {"_status": status, "_body": body[:500]}
 
 
+# --- 0. the attach rule itself, without Composer -----------------------------------------------------------------
+
+def test_attach():
+    print("--- ephpm php attaches to a running ephpm serve's store (same config file)")
+    work = os.path.join(ROOT, "examples", "tests", ".logs", "attach")
+    os.makedirs(os.path.join(work, "public"), exist_ok=True)
+    with open(os.path.join(work, "public", "kv.php"), "w") as f:
+        f.write('<?php\nif (isset($_GET["set"])) { ephpm_kv_set($_GET["k"], $_GET["set"]); }\n'
+                'echo ephpm_kv_get($_GET["k"]) ?? "null";\n')
+    cfg = os.path.join(work, "ephpm.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "./public"\n\n[kv]\nmemory_limit = "8MB"\n')
+    notice = "ephpm php: no running ephpm serve for %s; using a private store" % cfg
+
+    def php(code, config="--config ephpm.toml ", env=None):
+        p = subprocess.run(["bash", "-c", "ephpm %sphp -r '%s'" % (config, code)], cwd=work, env=env or ENV,
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    srv = Server("ephpm serve --config ephpm.toml", work, "attach", listen_flag=False)
+    executed.discard("ephpm serve --config ephpm.toml")
+    rc, out, err = php('ephpm_kv_set("from-cli", "hello");')
+    status, _, body = http_get(srv.url("/kv.php?k=from-cli"))
+    check("a write by ephpm --config FILE php is seen by the server", rc == 0 and body == "hello", "%s %r %r" % (rc, body, err))
+    http_get(srv.url("/kv.php?k=from-server&set=yes"))
+    rc, out, err = php('echo ephpm_kv_get("from-server"), " ", ephpm_kv_stats()["memory_limit"];')
+    check("ephpm php reads the server's keys, with the server's [kv]", out == "yes 8388608" and err == "", repr(out + err))
+    rc, out, err = php('echo ephpm_kv_get("from-server") ?? "null";', config="", env=dict(ENV, EPHPM_CONFIG=cfg))
+    check("EPHPM_CONFIG attaches too", out == "yes", repr(out + err))
+    rc, out, err = php('echo ephpm_kv_get("from-server") ?? "null";', config="")
+    check("./ephpm.toml (implicit) attaches too", out == "yes", repr(out + err))
+    rc, out, err = php('echo ephpm_kv_get("from-server") ?? "null";', config="--config ../attach/ephpm.toml ")
+    check("another spelling of the same path attaches (made absolute, .. removed)", out == "yes", repr(out + err))
+    srv.stop()
+    rc, out, err = php('echo ephpm_kv_get("from-server") ?? "null", " ", ephpm_kv_stats()["memory_limit"];')
+    check("no server: a private, empty store with the config's [kv]", rc == 0 and out == "null 8388608", repr(out))
+    check("no server, --config: one notice line on stderr", err.count(notice) == 1 and err.count("\n") == 1, repr(err))
+    rc, out, err = php('echo 1;', config="")
+    check("no server, implicit ./ephpm.toml: no notice", out == "1" and err == "", repr(err))
+    rc, out, err = php('echo 1;', config="", env=dict(ENV, EPHPM_CONFIG=cfg))
+    check("no server, EPHPM_CONFIG: the notice", out == "1" and notice in err, repr(err))
+
+
 # --- 1. examples/my-app: the fresh-project walk-through ----------------------------------------------------------
 
 def test_my_app():
@@ -388,6 +431,7 @@ def test_readme_commands_ran():
 
 def main():
     try:
+        test_attach()
         test_my_app()
         test_symfony_app()
         test_readme_commands_ran()
