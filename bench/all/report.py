@@ -15,6 +15,7 @@ Only the Python standard library and gnuplot are used. Usage: report.py [raw dir
 import glob
 import importlib.util
 import json
+import math
 import os
 import platform
 import re
@@ -149,12 +150,16 @@ def bar_chart(name, title, ylabel, clusters, series, values, log=False, w=1000, 
     """Clustered bars with min–max error bars and the median written above each bar (above its error bar).
     values[(cluster, series)] = stats dict or None (no bar)."""
     dat = os.path.join(PLOTS, name + ".dat")
+    if log and not ymin:  # the decade below the smallest median; error bars are clipped to it
+        meds = [v["median"] for v in values.values() if v and v["median"] > 0]
+        ymin = 10 ** math.floor(math.log10(min(meds) * 0.7)) if meds else None
     with open(dat, "w") as f:
         for c in clusters:
             row = [re.sub(r" \(.*\)$", "", c).replace("\t", " ")]  # x label without the parenthesis
             for s in series:
                 v = values.get((c, s))
-                row += (["%g" % v["median"], "%g" % v["min"], "%g" % v["max"], label_fn(v["median"])] if v
+                row += (["%g" % v["median"], "%g" % max(v["min"], ymin or 0), "%g" % v["max"],
+                         label_fn(v["median"])] if v
                         else ["?", "?", "?", ""])
             f.write("\t".join(row) + "\n")
     out = os.path.join(OUT, name + ".png")
