@@ -70,6 +70,8 @@ printf '%s %s\n' "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" 
 failed=()
 
 # step NAME COMMAND...: runs COMMAND with its output in $raw/NAME.log, records time and load.
+# (COMMAND runs in an `||` list, where `set -e` does not apply: the step functions check each
+# command themselves, so a failed benchmark never passes on an older run's raw file.)
 step() {
   local name=$1 start before rc=0
   shift
@@ -99,7 +101,7 @@ store() {
 
 native() {
   BENCH_ITER=$iter BENCH_ITER_64K=$iter64 BENCH_RUNS=$runs BENCH_WARMUP=$warmup BENCH_STARTUP_RUNS=$startup_runs \
-    bash bench/php-native/run.sh
+    bash bench/php-native/run.sh || return
   cp bench/results/raw/php-native.json "$raw/php-native.json"
 }
 
@@ -136,7 +138,7 @@ net() {
 }
 
 symfony() {
-  BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/symfony/run.sh
+  BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/symfony/run.sh || return
   cp bench/results/raw/symfony.json "$raw/symfony.json"
 }
 
@@ -144,7 +146,7 @@ http() {
   local marker=$raw/http.start
   touch "$marker"
   sleep 1
-  RUNS=$runs DURATION=$http_duration SOAK=$http_soak QUICK=0 bash bench/http/run.sh
+  RUNS=$runs DURATION=$http_duration SOAK=$http_soak QUICK=0 bash bench/http/run.sh || return
   mkdir -p "$raw/http"
   # Only this run's per-run wrk outputs (the directory keeps older ones).
   find bench/results/raw/http -maxdepth 1 -name '*-run*.txt' -newer "$marker" -exec cp {} "$raw/http/" \;
@@ -153,7 +155,7 @@ http() {
 memory() {
   local i
   for ((i = 1; i <= runs; i++)); do
-    N=$entries bash bench/kv-memory.sh >"$raw/kv-memory-$i.txt"
+    N=$entries bash bench/kv-memory.sh >"$raw/kv-memory-$i.txt" || return
   done
 }
 
