@@ -11,6 +11,6 @@ fail() { echo "60-examples: $*" >&2; exit 1; }
 command -v composer >/dev/null || fail "composer missing: run \`make deps\`"
 command -v curl >/dev/null || fail "curl missing: run \`make deps\`"
 command -v python3 >/dev/null || fail "python3 missing: run \`make deps\`"
-JOBS=${JOBS:-2} bash scripts/build.sh release || fail "build failed"
+JOBS=${JOBS:-2} bash scripts/build.sh release ephpm || fail "build failed"
 [ -x build/runtime/ephpm ] || fail "build/runtime/ephpm missing after the build"
 python3 examples/tests/examples_test.py "$root"
