@@ -43,16 +43,20 @@ class EphpmKvAdapter extends AbstractAdapter
     private readonly bool $direct;
 
     /**
-     * Memo of unserialized values (static: for the PHP request under `ephpm serve`, for the whole run of a CLI script):
-     * backend key => [stored bytes, unserialized value, state]. The first read of some bytes only records them; the
-     * second read of the same bytes checks once whether the value may be shared (isMemoizable()); from the third read
-     * on, a shareable value is handed out without unserialize(). A read uses it only when the bytes just fetched are
-     * identical to the recorded bytes, so it can never serve anything but what unserialize() of those bytes returns.
+     * Unserialize memo of this pool instance (one request under `ephpm serve`, the whole run of a CLI script).
+     * $seen: backend key => the bytes read last time. The first read of some bytes only records them; the second read
+     * of the same bytes checks once whether their value may be shared ($shareable, see isShareable()); from the third
+     * read on, a shareable value ($shared) is handed out without unserialize(). A value is only handed out when the
+     * bytes just read are identical to the recorded ones, so it is always what unserialize() of those bytes returns.
      *
-     * @var array<array-key, array{string, mixed, int}> key => [bytes, value, 0 unchecked | 1 shareable | -1 not]
+     * @var array<array-key, string>
      */
-    private static array $memo = [];
-    private static int $memoBytes = 0;
+    private array $seen = [];
+    private int $seenBytes = 0;
+    /** @var array<array-key, bool> */
+    private array $shareable = [];
+    /** @var array<array-key, mixed> */
+    private array $shared = [];
 
     /**
      * @param string                   $namespace       prefix of every key of this pool (the reserved
@@ -116,9 +120,8 @@ class EphpmKvAdapter extends AbstractAdapter
             if (null === $value) {
                 return [];
             }
-            $memo = $this->memoizable ? self::$memo[$key] ?? null : null;
-            if (null !== $memo && 1 === $memo[2] && $memo[0] === $value) {
-                return [$id => $memo[1]];
+            if (isset($this->shared[$key]) && $this->seen[$key] === $value) {
+                return [$id => $this->shared[$key]];
             }
             $byKey = [$key => $id];
             $raw = [$key => $value];
@@ -148,13 +151,10 @@ class EphpmKvAdapter extends AbstractAdapter
             if (!isset($byKey[$key])) {
                 continue; // never yield an id nobody asked for
             }
-            $state = null; // bytes never seen (or changed since)
-            if ($memoizable && isset(self::$memo[$key]) && self::$memo[$key][0] === $value) {
-                $state = self::$memo[$key][2];
-                if (1 === $state) {
-                    $values[$byKey[$key]] = self::$memo[$key][1];
-                    continue;
-                }
+            $known = $memoizable && isset($this->seen[$key]) && $this->seen[$key] === $value;
+            if ($known && isset($this->shared[$key])) {
+                $values[$byKey[$key]] = $this->shared[$key];
+                continue;
             }
             try {
                 $values[$byKey[$key]] = $unmarshalled = $this->marshaller->unmarshall($value);
@@ -168,12 +168,13 @@ class EphpmKvAdapter extends AbstractAdapter
             if (!$memoizable) {
                 continue;
             }
-            if (null === $state) {
-                // First read of these bytes: remember only the bytes (no check, no value kept).
-                self::remember((string) $key, $value);
-            } elseif (0 === $state) {
+            if (!$known) {
+                $this->remember($key, $value); // first read of these bytes: only record them
+            } elseif (!isset($this->shareable[$key])) {
                 // Second read of the same bytes: decide once whether the value may be shared from now on.
-                self::$memo[$key] = self::isMemoizable($value) ? [$value, $unmarshalled, 1] : [$value, null, -1];
+                if ($this->shareable[$key] = self::isShareable($value)) {
+                    $this->shared[$key] = $unmarshalled;
+                }
             }
         }
 
@@ -186,7 +187,7 @@ class EphpmKvAdapter extends AbstractAdapter
      * reference (those could be mutated through one read and seen by the next). Symfony's own value wrapper for
      * metadata is an object that Symfony never exposes nor modifies, so it may stand at the top.
      */
-    private static function isMemoizable(string $raw): bool
+    private static function isShareable(string $raw): bool
     {
         $length = \strlen($raw);
         if ($length < self::MEMO_MIN_BYTES || $length > self::MEMO_MAX_BYTES || ':' !== $raw[1]) {
@@ -205,25 +206,24 @@ class EphpmKvAdapter extends AbstractAdapter
         return 0 === preg_match('/[;{][OCRr]:[0-9]/', $raw, $m, 0, $offset);
     }
 
-    private static function remember(string $key, string $raw): void
+    private function remember(int|string $key, string $raw): void
     {
-        if (\strlen($raw) < self::MEMO_MIN_BYTES || \strlen($raw) > self::MEMO_MAX_BYTES) {
+        $length = \strlen($raw);
+        if ($length < self::MEMO_MIN_BYTES || $length > self::MEMO_MAX_BYTES) {
             return;
         }
-        if (isset(self::$memo[$key])) {
-            self::$memoBytes -= \strlen(self::$memo[$key][0]);
-            unset(self::$memo[$key]);
+        if (isset($this->shareable[$key])) {
+            unset($this->shareable[$key], $this->shared[$key]); // the bytes changed
         }
-        if (\count(self::$memo) >= self::MEMO_MAX_ENTRIES || self::$memoBytes + \strlen($raw) > self::MEMO_MAX_TOTAL) {
+        $this->seen[$key] = $raw;
+        // Overwrites count twice here; the exact figure is recomputed when trimming.
+        if (($this->seenBytes += $length) > self::MEMO_MAX_TOTAL || \count($this->seen) > self::MEMO_MAX_ENTRIES) {
             // Forget the older half (insertion order), as Symfony does for its id memo.
-            self::$memo = \array_slice(self::$memo, intdiv(\count(self::$memo), 2), null, true);
-            self::$memoBytes = 0;
-            foreach (self::$memo as [$r]) {
-                self::$memoBytes += \strlen($r);
-            }
+            $this->seen = \array_slice($this->seen, intdiv(\count($this->seen), 2), null, true);
+            $this->shareable = array_intersect_key($this->shareable, $this->seen);
+            $this->shared = array_intersect_key($this->shared, $this->seen);
+            $this->seenBytes = array_sum(array_map('strlen', $this->seen));
         }
-        self::$memo[$key] = [$raw, null, 0];
-        self::$memoBytes += \strlen($raw);
     }
 
     protected function doHave(string $id): bool

@@ -40,29 +40,31 @@ final class UnserializeMemoTest extends AdapterTestCase
         $pool->save($pool->getItem('object')->set(new \ArrayObject(self::bigArray())));
         $pool->save($pool->getItem('ref')->set($withRef));
         $pool->save($pool->getItem('small')->set('tiny'));
-        $memo = static fn (): mixed
-            => \Closure::bind(static fn (): array => self::$memo, null, EphpmKvAdapter::class)();
-        foreach (['plain', 'object', 'ref', 'small'] as $key) {
-            self::assertTrue($pool->getItem($key)->isHit());
-        }
-        // After one read: remembered, not yet checked (a value read once never pays for the check).
-        $afterOne = $memo();
-        self::assertIsArray($afterOne);
-        self::assertSame(0, $afterOne[self::backendKeyOf($pool, 'plain')][2]);
-        self::assertSame(0, $afterOne[self::backendKeyOf($pool, 'object')][2]);
+        /** @return array{array<array-key, string>, array<array-key, bool>, array<array-key, mixed>} */
+        $memo = static fn (): array => (fn (): array => [$this->seen, $this->shareable, $this->shared])->call($pool);
+        $key = static fn (string $k): string => self::backendKeyOf($pool, $k);
 
-        foreach (['plain', 'object', 'ref', 'small'] as $key) {
-            self::assertTrue($pool->getItem($key)->isHit());
+        foreach (['plain', 'object', 'ref', 'small'] as $k) {
+            self::assertTrue($pool->getItem($k)->isHit());
         }
-        $memo = $memo();
-        self::assertIsArray($memo);
-        self::assertSame(1, $memo[self::backendKeyOf($pool, 'plain')][2], 'shared from now on');
-        foreach (['object', 'ref'] as $key) {
-            // Recognised as not shareable: only the bytes are kept, the value is never handed out again.
-            self::assertSame(-1, $memo[self::backendKeyOf($pool, $key)][2], $key);
-            self::assertNull($memo[self::backendKeyOf($pool, $key)][1], $key);
+        // After one read: the bytes are recorded, nothing is checked or kept (a value read once costs nothing more).
+        [$seen, $shareable, $shared] = $memo();
+        self::assertArrayHasKey($key('plain'), $seen);
+        self::assertArrayHasKey($key('object'), $seen);
+        self::assertArrayNotHasKey($key('small'), $seen, 'too small to be worth it');
+        self::assertSame([], $shareable);
+        self::assertSame([], $shared);
+
+        foreach (['plain', 'object', 'ref', 'small'] as $k) {
+            self::assertTrue($pool->getItem($k)->isHit());
         }
-        self::assertArrayNotHasKey(self::backendKeyOf($pool, 'small'), $memo);
+        [, $shareable, $shared] = $memo();
+        self::assertTrue($shareable[$key('plain')]);
+        self::assertSame(self::bigArray(), $shared[$key('plain')], 'shared from the third read on');
+        foreach (['object', 'ref'] as $k) {
+            self::assertFalse($shareable[$key($k)], $k);
+            self::assertArrayNotHasKey($key($k), $shared, $k);
+        }
     }
 
     /** @return array<string, string> */
@@ -196,7 +198,8 @@ final class UnserializeMemoTest extends AdapterTestCase
     {
         $pool = $this->adapter('memo');
         $pool->save($pool->getItem('k')->set(self::bigArray()));
-        self::assertSame(self::bigArray(), $pool->getItem('k')->get()); // memoized now
+        self::assertSame(self::bigArray(), $pool->getItem('k')->get());
+        self::assertSame(self::bigArray(), $pool->getItem('k')->get()); // shared from now on
 
         $upper = new class () implements MarshallerInterface {
             /**
