@@ -49,10 +49,10 @@ foreach ($med as $adapter => $byOp) {
     echo "| $adapter | " . implode(' | ', $cells) . " |\n";
 }
 echo "\n(×) = time of that adapter ÷ time of EphpmKvAdapter for the same operation: above 1 means EphpmKvAdapter is faster.\n";
-echo "\n\"getItem() hit\" reads one item again and again. EphpmKvAdapter then skips unserialize() (its memo of values read\n"
-    . "again with unchanged bytes; PHP resets it at the end of every request under `ephpm serve`), as ArrayAdapter keeps\n"
-    . "PHP values. \"getItem() hit, 2,000 keys\" cycles through 2,000 items, more than that memo holds: the cost of the\n"
-    . "first read of an item in a request. ApcuAdapter copies arrays out of shared memory without unserialize().\n\n";
+echo "\n\"getItem() hit\" reads one item again and again: EphpmKvAdapter then skips unserialize() from the third read\n"
+    . "of unchanged bytes on (a memo per adapter instance, so per request under `ephpm serve`), and ArrayAdapter keeps\n"
+    . "PHP values anyway. \"getItem() hit, 2,000 keys\" cycles through 2,000 items, more than that memo holds: the cost\n"
+    . "of the first read of an item in a request. ApcuAdapter copies arrays out of shared memory without unserialize().\n\n";
 
 echo "## Targets (issue 5)\n\n";
 $get = 'get($key, $cb) hit';
