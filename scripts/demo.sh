@@ -18,11 +18,13 @@ fi
 listen=${EPHPM_DEMO_LISTEN:-127.0.0.1:8080}
 extra=()
 [ -n "${EPHPM_DEMO_LISTEN:-}" ] && extra=(--listen "$listen")
+url="http://$listen"
+[[ "$listen" == *:0 ]] && url="http://<the address printed below>"
 cat <<MSG
 
 --- examples/my-app: ephpm serve --config ephpm.toml ${extra[*]}
-    Open http://$listen/ or run:  curl http://$listen/
-    (each request increments the counter; the health check is http://$listen/health.php)
+    Open $url/ or run:  curl $url/
+    (each request increments the counter; the health check is $url/health.php)
     Ctrl-C stops the server; the counter lives in the server's memory and restarts at 1.
 
 MSG
