@@ -640,6 +640,38 @@ bool PhprcHasIni() {
   return FileExists(p) || FileExists(p + "/php-cli.ini") || FileExists(p + "/php.ini");
 }
 
+// The sweeper of this process, started lazily by StartSweeper() (the engine's lazy-start hook).
+kv::Store* g_sweeper_store = nullptr;
+kv::Sweeper* g_sweeper = nullptr;
+pid_t g_sweeper_pid = 0;
+
+void StartSweeper() {
+  if (g_sweeper != nullptr || g_sweeper_store == nullptr) return;
+  try {
+    // Its thread blocks every signal, so Ctrl-C and pcntl signals reach the PHP thread.
+    sigset_t old;
+    BlockSignalsForHelperThread(&old);
+    try {
+      g_sweeper = new kv::Sweeper(g_sweeper_store);
+      g_sweeper_pid = getpid();
+    } catch (...) {
+      g_sweeper = nullptr;
+    }
+    RestoreSignalMask(&old);
+  } catch (...) {
+  }
+}
+
+void StopSweeper() {
+  if (g_sweeper == nullptr) return;
+  if (g_sweeper_pid == getpid()) {
+    delete g_sweeper;  // stops and joins
+  }
+  // else: a pcntl_fork() child; the thread lives only in the parent (joining it would block
+  // forever), so the object is left alone.
+  g_sweeper = nullptr;
+}
+
 bool EnvFlag(const char* name, bool default_value) {
   const char* v = getenv(name);
   if (v == nullptr || v[0] == '\0') return default_value;
@@ -675,16 +707,12 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
     fprintf(stderr, "ephpm php: cannot create the key-value store: %s\n", error.c_str());
     return 1;
   }
-  // The always-on sweeper (kv-contract.md section 3 item 3). EPHPM_KV_SWEEPER=0 turns it off for
-  // tests of lazy expiry only. Its thread blocks all signals, so Ctrl-C reaches the PHP thread.
-  // (Not when attached: the server's sweeper already reaps that arena.)
-  std::unique_ptr<kv::Sweeper> sweeper;
-  if (!attached && EnvFlag("EPHPM_KV_SWEEPER", true)) {
-    sigset_t old;
-    BlockSignalsForHelperThread(&old);
-    sweeper = std::make_unique<kv::Sweeper>(store.get());
-    RestoreSignalMask(&old);
-  }
+  // The always-on sweeper (kv-contract.md section 3 item 3), started the first time the script
+  // creates an expiring entry or waits (before that there is nothing to sweep), so a trivial
+  // script does not pay for a thread. EPHPM_KV_SWEEPER=0 turns it off for tests of lazy expiry
+  // only. Not when attached: the server's sweeper already reaps that arena.
+  g_sweeper_store = store.get();
+  if (!attached && EnvFlag("EPHPM_KV_SWEEPER", true)) SetKvLazyStartHook(StartSweeper);
 
   // INI: php-cli's hard-coded set, then -d. php.ini: -n, else -c, else Debian's php-cli ini
   // (unless PHPRC is set, which PHP's own search then honours), scanning the cli conf.d, so
@@ -727,15 +755,13 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   int exit_status = RunPlan(&plan, ini_display.c_str());
 
   EngineShutdown();
+  SetKvLazyStartHook(nullptr);
+  StopSweeper();
   if (getpid() != owner_pid) {
-    // A pcntl_fork() child: the sweeper thread exists only in the parent (joining it here would
-    // wait forever) and the parent still uses the arena. Leave both alone; we are exiting.
-    (void)sweeper.release();
+    // A pcntl_fork() child: the parent still uses the arena. Leave it alone; we are exiting.
     (void)store.release();
     return exit_status;
   }
-  if (sweeper) sweeper->Stop();
-  sweeper.reset();
   SetKvStore(nullptr);
   store.reset();
   return exit_status;

@@ -113,6 +113,12 @@ void BeginRequest();
 void SetKvStore(ephpm::kv::Store* store);
 ephpm::kv::Store* GetKvStore();
 
+// Optional: called once, on the PHP thread, the first time a PHP function creates an expiring entry
+// (a TTL > 0 in set/setnx/mset/expire) or calls ephpm_kv_wait. `ephpm php` uses it to start its
+// sweeper thread only when there is something to sweep (a trivial script never pays for the thread).
+// The hook must be plain C++ (no Zend call) and must not throw. nullptr = none (serve).
+void SetKvLazyStartHook(void (*hook)());
+
 // Cancel flag honoured by ephpm_kv_wait (checked at least every 50 ms by Store::Wait): once set,
 // a blocked or future wait returns false until ResetKvWaitCancel(). Safe to call from any thread
 // (the request watchdog, the shutdown path). `serve` resets it at every request start

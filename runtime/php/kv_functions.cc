@@ -52,6 +52,18 @@ constexpr size_t kInlineReadBytes = 512;  // ephpm_kv_get: larger values take th
 constexpr zend_long kMaxWaitTimeoutMs = 100LL * 365 * 24 * 3600 * 1000;  // 100 years
 constexpr zend_long kWaitSliceMs = 200;  // ephpm_kv_wait re-checks EG(vm_interrupt) this often
 
+// Set by `ephpm php` (SetKvLazyStartHook): starts the sweeper the first time PHP creates an
+// expiring entry or waits. Called at most once, then cleared.
+void (*g_lazy_start_hook)() = nullptr;
+
+inline void NoteExpiringUse() {
+  if (UNEXPECTED(g_lazy_start_hook != nullptr)) {
+    void (*hook)() = g_lazy_start_hook;
+    g_lazy_start_hook = nullptr;
+    hook();  // plain C++, noexcept, no Zend call
+  }
+}
+
 enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
 
 // Runs f (which must not call into Zend) and turns any C++ exception into a code.
@@ -289,6 +301,7 @@ PHP_FUNCTION(ephpm_kv_set) {
   EPHPM_CHECK_KEY(1, key);
   EPHPM_GET_STORE(store);
   bool ok = false;
+  if (ttl > 0) NoteExpiringUse();
   EPHPM_WRITE_GUARD(ok = store->Set(View(key), View(value), ttl));
   RETURN_BOOL(ok);
 }
@@ -306,6 +319,7 @@ PHP_FUNCTION(ephpm_kv_setnx) {
   EPHPM_CHECK_KEY(1, key);
   EPHPM_GET_STORE(store);
   bool ok = false;
+  if (ttl > 0) NoteExpiringUse();
   EPHPM_WRITE_GUARD(ok = store->SetNx(View(key), View(value), ttl));
   RETURN_BOOL(ok);
 }
@@ -395,6 +409,7 @@ PHP_FUNCTION(ephpm_kv_expire) {
   EPHPM_CHECK_KEY(1, key);
   EPHPM_GET_STORE(store);
   bool ok = false;
+  if (ttl > 0) NoteExpiringUse();
   EPHPM_WRITE_GUARD(ok = store->Expire(View(key), ttl));
   RETURN_BOOL(ok);
 }
@@ -451,6 +466,7 @@ PHP_FUNCTION(ephpm_kv_wait) {
   // timeout. Both set EG(vm_interrupt); their handlers then run as soon as we return. The cancel
   // flag (watchdog, shutdown) is checked inside Store::Wait at least every 50 ms. Re-waiting
   // with the same last_version is exact: a change between slices returns at once.
+  NoteExpiringUse();  // the sweeper also frees idle watch slots
   ephpm::kv::WaitResult result;
   zend_long remaining = timeout_ms;
   for (;;) {
@@ -657,6 +673,7 @@ PHP_FUNCTION(ephpm_kv_mset) {
     ThrowNoStore();
     RETURN_THROWS();
   }
+  if (ttl > 0) NoteExpiringUse();
   // Pass 2: each pair exactly like set(); not atomic across keys.
   bool all_ok = true;
   int guard_failure = kGuardOk;
@@ -931,6 +948,7 @@ void StopTestHookThreads() {
 }
 
 void SetKvStore(ephpm::kv::Store* store) { g_store = store; }
+void SetKvLazyStartHook(void (*hook)()) { g_lazy_start_hook = hook; }
 ephpm::kv::Store* GetKvStore() { return g_store; }
 
 void CancelKvWaits() { g_wait_cancel.store(true, std::memory_order_release); }
