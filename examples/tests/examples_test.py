@@ -191,6 +191,23 @@ def test_attach():
     rc, out, err = php('echo 1;', config="", env=dict(ENV, EPHPM_CONFIG=cfg))
     check("no server, EPHPM_CONFIG: the notice", out == "1" and notice in err, repr(err))
 
+    # A store object that cannot be used (here: not an initialised arena; in real life e.g. a server of another
+    # ephpm version) is reported even for an implicit ./ephpm.toml, and the private store is used.
+    m = re.search(r"kv store (/ephpm-[0-9a-f]+)", srv.output())
+    shm = "/dev/shm" + (m.group(1) if m else "/ephpm-missing")
+    if m and not os.path.exists(shm):
+        with open(shm, "wb") as f:
+            f.write(b"\0" * 65536)
+        try:
+            rc, out, err = php('echo ephpm_kv_get("from-server") ?? "null";', config="")
+        finally:
+            os.unlink(shm)
+        check("unusable server store: reported on stderr, private store used",
+              rc == 0 and out == "null" and ("ephpm php: cannot attach to the store of the ephpm serve for %s: store %s"
+                                             % (cfg, m.group(1))) in err and "using a private store" in err, repr(err))
+    else:
+        check("unusable server store: test set-up (store name in the server log, no leftover %s)" % shm, False)
+
 
 # --- 1. examples/my-app: the fresh-project walk-through ----------------------------------------------------------
 
