@@ -350,7 +350,7 @@ bool IsFatal(int type) {
 
 // Runs the PHP part of a request. Only plain data lives in this frame across the zend_try.
 void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* last_error,
-               bool* display_errors) {
+               bool* display_errors, bool* shutdown_bailout) {
   const RequestInfo& r = *ctx->info;
   zend_file_handle file;
   *startup_failed = false;
@@ -368,9 +368,17 @@ void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* la
   *bailout = CG(unclean_shutdown) != 0;
   *last_error = PG(last_error_type);
   *display_errors = PG(display_errors) != 0;
+  *shutdown_bailout = false;
   zend_try { php_request_shutdown(nullptr); }
+  zend_catch { *shutdown_bailout = true; }
   zend_end_try();
 }
+
+// Requests in a row whose start-up failed or whose shutdown bailed out (embedding-php.md
+// section 10): the interpreter is then suspect; after kMaxSuspect of them the process exits so
+// the supervisor starts a fresh one.
+constexpr int kMaxSuspect = 3;
+int g_suspect_in_a_row = 0;
 
 }  // namespace
 
@@ -386,8 +394,15 @@ bool RequestSapiStartup(const RequestSapiOptions& options, std::string* error) {
   eo.ini_path = options.ini_file;
   eo.kv_store = options.kv_store;
   if (!EngineStartup(&g_module, eo, error)) return false;
-  g_watchdog.Start(options.max_execution_time, options.watchdog_grace_seconds);
+  if (options.start_watchdog) {
+    g_watchdog.Start(options.max_execution_time, options.watchdog_grace_seconds);
+  }
   return true;
+}
+
+void RequestSapiStartWorker() {
+  g_php_thread = pthread_self();
+  g_watchdog.Start(g_options.max_execution_time, g_options.watchdog_grace_seconds);
 }
 
 void RequestSapiShutdown() {
@@ -432,7 +447,8 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   bool startup_failed = false, bailout = false;
   int last_error = 0;
   bool display_errors = false;
-  RunScript(&ctx, &startup_failed, &bailout, &last_error, &display_errors);
+  bool shutdown_bailout = false;
+  RunScript(&ctx, &startup_failed, &bailout, &last_error, &display_errors, &shutdown_bailout);
   bool timed_out = g_watchdog.Disarm();
 
   SG(server_context) = nullptr;
@@ -444,6 +460,16 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   g_ctx = nullptr;
 
   if (startup_failed) Log(3, "php_request_startup failed for " + info.script_filename);
+  if (shutdown_bailout) Log(3, "a fatal error escaped php_request_shutdown for " + info.script_filename);
+  if (startup_failed || shutdown_bailout) {
+    if (++g_suspect_in_a_row >= kMaxSuspect) {
+      Log(4, "PHP failed to start or shut down " + std::to_string(kMaxSuspect) +
+                 " requests in a row; exiting so the supervisor restarts the server");
+      _exit(70);
+    }
+  } else {
+    g_suspect_in_a_row = 0;
+  }
   Outcome outcome = Outcome::kOk;
   if (timed_out) {
     outcome = Outcome::kTimeout;

@@ -933,20 +933,21 @@ def queue_full_503(p):
         results = {}
 
         def slow(i):
-            results[i] = get(srv.port, "/sleep.php?s=1.5").status
+            results[i] = get(srv.port, "/sleep.php?s=2").status
 
-        threads = [threading.Thread(target=slow, args=(i,)) for i in range(2)]
-        threads[0].start()
-        time.sleep(0.3)
-        threads[1].start()
-        time.sleep(0.3)
+        # Queue of 1: one request runs, one waits, the others get 503.
+        threads = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
         r = get(srv.port, "/hello.php")
-        eq(r.status, 503, "third request with a full queue")
+        eq(r.status, 503, "request with a full queue")
         eq(r.header("retry-after"), "1", "Retry-After")
         eq(get(srv.port, "/a.txt").status, 200, "static files still served")
         for t in threads:
             t.join()
-        eq(results, {0: 200, 1: 200}, "queued requests completed")
+        eq(sorted(results.values()), [200, 200, 503, 503], "one running + one queued completed")
+        eq(get(srv.port, "/hello.php").status, 200, "served again once the queue drained")
     finally:
         eq(srv.stop(), 0, "exit code")
 
