@@ -423,6 +423,13 @@ def test_symfony_app():
           stats[0].get("misses") == 1 and stats[0].get("hits") == 0 and stats[0].get("writes") == 1, str(stats[0]))
     check("dev: profiler records a hit on the second request",
           stats[1].get("hits") == 1 and stats[1].get("misses") == 0 and stats[1].get("writes") == 0, str(stats[1]))
+    # Pool namespaces depend on the environment: a prod console does not clear a dev server's pool, a dev one does.
+    rc, out, err = console("cache:pool:clear cache.posts")
+    r1 = get_json(srv.url("/posts/7"))
+    check("dev server: a prod console's clear leaves the dev pool alone", rc == 0 and r1.get("computed") is False, str(r1))
+    rc, out, err = console("cache:pool:clear cache.posts", env=dev_env)
+    r2 = get_json(srv.url("/posts/7"))
+    check("dev server: a dev console's clear reaches it", rc == 0 and r2.get("computed") is True, str(r2) + err[-300:])
     srv.stop()
 
 
