@@ -920,33 +920,41 @@ def hostile_idle_connection_closed(p):
 # ------------------------------------------------------------------------------------------------
 
 
-def base_config(docroot, extra=""):
+def base_config(docroot, extra="", php_extra=""):
     return ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "%s"\n%s\n'
-            '[php]\nmax_execution_time = 10\n[kv]\nmemory_limit = "16MB"\n' % (docroot, extra))
+            '[php]\nmax_execution_time = 10\n%s\n[kv]\nmemory_limit = "16MB"\n' % (docroot, extra, php_extra))
 
 
 @test
 def queue_full_503(p):
-    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "php_queue_size = 1"), "queue")
+    # One PHP worker process, so that one queue of 1 is the whole capacity.
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "php_queue_size = 1", "workers = 1"),
+                 "queue")
     srv.start()
     try:
         results = {}
+        # Queue of 1: request A runs, request B waits in the queue, request C gets 503.
+        conns = [Conn(srv.port, timeout=30) for _ in range(2)]
 
         def slow(i):
-            results[i] = get(srv.port, "/sleep.php?s=2").status
+            results[i] = conns[i].read_response().status
 
-        # Queue of 1: one request runs, one waits, the others get 503.
-        threads = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
+        threads = [threading.Thread(target=slow, args=(i,)) for i in range(2)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
+        conns[0].send("GET /sleep.php?s=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.5)  # A is popped by the PHP thread and runs
+        conns[1].send("GET /sleep.php?s=0.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.3)  # B sits in the queue
         r = get(srv.port, "/hello.php")
         eq(r.status, 503, "request with a full queue")
         eq(r.header("retry-after"), "1", "Retry-After")
         eq(get(srv.port, "/a.txt").status, 200, "static files still served")
         for t in threads:
             t.join()
-        eq(sorted(results.values()), [200, 200, 503, 503], "one running + one queued completed")
+        for c in conns:
+            c.close()
+        eq(results, {0: 200, 1: 200}, "the running and the queued request complete")
         eq(get(srv.port, "/hello.php").status, 200, "served again once the queue drained")
     finally:
         eq(srv.stop(), 0, "exit code")
