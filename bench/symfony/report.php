@@ -79,3 +79,18 @@ echo "\ngetItems() of 20 keys ÷ one getItem(), per adapter. Symfony builds one 
 foreach ($med as $adapter => $byOp) {
     printf("- %s: %.1f×\n", $adapter, $byOp['getItems() x20'] / $byOp['getItem() hit']);
 }
+
+$irFile = $argv[2] ?? '';
+if ('' !== $irFile && is_file($irFile)) {
+    $ir = json_decode((string) file_get_contents($irFile), true, 512, JSON_THROW_ON_ERROR);
+    echo "\n## Instructions per getItem() (callgrind)\n\n";
+    echo "Independent of the machine's load: CPU instructions executed per `getItem()->get()`, from valgrind's callgrind\n"
+        . "(same value; \"one item\" = the same item read again and again, \"2,000 items\" = cycling through 2,000 items,\n"
+        . "i.e. a first read). Instructions are not time: cache misses and SIMD widths differ.\n\n";
+    echo "| adapter | one item | 2,000 items |\n|---|---:|---:|\n";
+    foreach (['EphpmKvAdapter', 'ArrayAdapter', 'ApcuAdapter'] as $adapter) {
+        if (isset($ir["$adapter/1"], $ir["$adapter/2000"])) {
+            printf("| %s | %s | %s |\n", $adapter, number_format($ir["$adapter/1"]), number_format($ir["$adapter/2000"]));
+        }
+    }
+}

@@ -42,5 +42,31 @@ wait_port "$memcached_port" || { echo "memcached did not start" >&2; exit 1; }
 echo "bench/symfony: running under $ephpm php (redis :$redis_port, memcached :$memcached_port)" >&2
 REDIS_PORT=$redis_port MEMCACHED_PORT=$memcached_port \
   "$ephpm" php -d apc.enable_cli=1 -d opcache.enable_cli=1 -d memory_limit=512M "$root/bench/symfony/bench.php" >"$raw"
-php "$root/bench/symfony/report.php" "$raw" >"$out"
+# Instruction counts per getItem() (callgrind), when valgrind is installed: unlike ns/op they do not depend on the
+# load of a shared machine. Each figure = (run with N reads − run with 0 reads) / N.
+ir_json=$root/bench/results/raw/symfony-instructions.json
+rm -f "$ir_json"
+if command -v valgrind >/dev/null; then
+  echo "bench/symfony: instruction counts (callgrind)" >&2
+  ir() { # adapter keys reads
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$ephpm" php -d apc.enable_cli=1 -d opcache.enable_cli=1 \
+      "$root/bench/symfony/instructions.php" "$@" 2>&1 | sed -n 's/.*Collected : //p'
+  }
+  reads=4000
+  {
+    echo '{'
+    sep=''
+    for adapter in EphpmKvAdapter ArrayAdapter ApcuAdapter; do
+      for keys in 1 2000; do
+        base=$(ir "$adapter" "$keys" 0)
+        full=$(ir "$adapter" "$keys" "$reads")
+        printf '%s"%s/%s": %d\n' "$sep" "$adapter" "$keys" $(( (full - base) / reads ))
+        sep=','
+      done
+    done
+    echo '}'
+  } >"$ir_json"
+fi
+
+php "$root/bench/symfony/report.php" "$raw" "$ir_json" >"$out"
 cat "$out"
