@@ -357,7 +357,7 @@ def section_native(md):
     md.append("Functions: `ephpm_kv_get/set/incr`; `apcu_fetch/store/inc`; `$a[$k]`; `Redis::get/set/incr`; "
               "`Memcached::get/set/increment`. \"vs best peer\" = the fastest other column's time ÷ ours "
               "(above 1: ours is faster; the PHP array usually wins gets, as it should); \"vs best shared cache\" "
-              "leaves the array out. Start-up of `ephpm php` vs `php`: see [php-native.md](php-native.md).\n")
+              "leaves the array out. Start-up of `ephpm php` vs `php`: see [php-native.md](php-native.md) (its own run).\n")
     ok = bar_chart("native", "ns per call from PHP (log scale; lower is better)", "ns per operation", clusters,
                    [k[1].strip("`") for k in kinds], values, log=True, w=1200, h=560, label_fn=short_ns, extra=NS_TICS)
     if ok:
@@ -501,7 +501,7 @@ def section_http(md):
                           labels.get(best[1], best[1]), fmt_rate(best[0]), ours[1]["median"], bp99, low[0],
                           labels.get(low[1], low[1])))
     md.append("")
-    md.append("Memory (RSS soak) and error counts: [http.md](http.md).\n")
+    md.append("Memory (RSS soak) and error counts: [http.md](http.md) (its own run).\n")
     ok = bar_chart("http", "HTTP requests per second, wrk %s on loopback (higher is better)" % conns, "requests/s",
                    pages, [labels.get(k, k) for k in keys], values, log=False, w=1000, h=520)
     if ok:
@@ -666,8 +666,9 @@ def main():
         md.append("| total | %d | | | |" % total)
         md.append("")
         md.append("Knobs and raw data: `bench/run.sh` (header) and `bench/results/raw/latest/` (not committed). "
-                  "Per-benchmark reports with more detail: [php-native.md](php-native.md), [symfony.md](symfony.md), "
-                  "[http.md](http.md), [kv-memory.md](kv-memory.md).\n")
+                  "Per-benchmark reports with more detail (each from its own script's last committed run, not necessarily "
+                  "this one): [php-native.md](php-native.md), [symfony.md](symfony.md), [http.md](http.md), "
+                  "[kv-memory.md](kv-memory.md).\n")
     path = os.path.join(OUT, "latest.md")
     with open(path, "w") as f:
         f.write("\n".join(md))
