@@ -140,6 +140,10 @@ net() {
 symfony() {
   BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/symfony/run.sh || return
   cp bench/results/raw/symfony.json "$raw/symfony.json"
+  # callgrind instruction counts, written by bench/symfony/run.sh when valgrind is installed
+  if [ -s bench/results/raw/symfony-instructions.json ]; then
+    cp bench/results/raw/symfony-instructions.json "$raw/symfony-instructions.json"
+  fi
 }
 
 http() {

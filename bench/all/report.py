@@ -89,6 +89,11 @@ def fmt_rate_range(s):
     return "%.*f %s (%.*f–%.*f)" % (nd, m / div, unit, nd, s["min"] / div, nd, s["max"] / div)
 
 
+def faster_ratio(peer, ours):
+    """'**N× faster**' when ours (a cost) is below the peer's, else 'N× slower'."""
+    return "**%s faster**" % times(peer / ours) if peer >= ours else "%s slower" % times(ours / peer)
+
+
 def times(x):
     if x < 0.1:
         return "%.3f×" % x
@@ -397,6 +402,27 @@ def section_symfony(md):
     md.append("")
     md.append("\"vs best peer\" = the fastest other adapter's time ÷ EphpmKvAdapter's (above 1: EphpmKvAdapter is "
               "faster). ArrayAdapter keeps values in the PHP process only (lost at the end of the request).\n")
+    ir = load_json("symfony-instructions.json")
+    if ir:
+        adapters_ir = []
+        for k in ir:
+            a = k.split("/")[0]
+            if a not in adapters_ir:
+                adapters_ir.append(a)
+        keysets = sorted({int(k.split("/")[1]) for k in ir})
+        md.append("Instructions per `getItem()->get()` (callgrind, from `bench/symfony/run.sh`: independent of the "
+                  "machine's load; 1 key = the same item again and again, 2,000 keys = a different item each time):\n")
+        md.append("| keys | " + " | ".join(adapters_ir) + " | EphpmKvAdapter vs best peer |")
+        md.append("|---|" + "---:|" * (len(adapters_ir) + 1))
+        for n in keysets:
+            row = {a: ir.get("%s/%d" % (a, n)) for a in adapters_ir}
+            peers = [(v, a) for a, v in row.items() if a != base and v]
+            ours = row.get(base)
+            best = min(peers) if peers else None
+            md.append("| %s | %s | %s |" % ("{:,}".format(n), " | ".join("{:,}".format(row[a]) if row[a] else "—"
+                                                                          for a in adapters_ir),
+                                          "%s (%s)" % (faster_ratio(best[0], ours), best[1]) if best and ours else "—"))
+        md.append("")
     ok = bar_chart("symfony", "Symfony Cache adapters: ns per operation (log scale; lower is better)",
                    "ns per operation", ops, adapters, values, log=True, w=1100, h=540, label_fn=short_ns,
                    extra=NS_TICS)
