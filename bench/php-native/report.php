@@ -104,7 +104,7 @@ foreach ([
     ["`php -n -r ''` (php-cli, no ini)", $suPhpN, $cpuPhpN],
     ["`ephpm php -n -r ''`", $suEphpmN, $cpuEphpmN],
     ["`php -r ''` (php-cli, Debian ini + 32 conf.d extensions)", $suPhp, $cpuPhp],
-    ["`ephpm php -r ''` (same ini, plus the store and sweeper)", $suEphpm, $cpuEphpm],
+    ["`ephpm php -r ''` (same ini, plus the store; the sweeper starts only when needed)", $suEphpm, $cpuEphpm],
 ] as [$label, $us, $cpuUs]) {
     echo "| $label | " . number_format($us / 1000, 2) . ' | ' . number_format($us / $base, 2) . '× | '
         . ($cpuUs ? number_format($cpuUs / 1000, 2) . ' | ' . number_format($cpuUs / $cpuBase, 2) . '×' : '— | —') . " |\n";
