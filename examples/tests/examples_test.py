@@ -5,7 +5,8 @@ and `ephpm --config ephpm.toml php bin/console ...` operating on the running ser
 Usage: examples_test.py REPO_ROOT      (needs build/runtime/ephpm and `composer install` done in both examples;
                                         scripts/suites/60-examples.sh does both)
 
-Every server is started on a free loopback port (`--listen 127.0.0.1:0`; the port is read from the "listening on"
+`ephpm` is a private copy of build/runtime/ephpm (examples/tests/.logs/bin/), safe from concurrent rebuilds;
+`make demo` uses build/runtime/ephpm itself. Every server is started on a free loopback port (`--listen 127.0.0.1:0`; the port is read from the "listening on"
 line) in its own session, and stopped by its pid (SIGTERM to that process group) before the test ends.
 
 The README commands are run literally through bash (with `ephpm` = build/runtime/ephpm on PATH): `run_readme()`
@@ -15,6 +16,7 @@ run (a few lines are done by the harness itself: see HARNESS_LINES).
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,8 +32,23 @@ README = os.path.join(ROOT, "README.md")
 PKG_README = os.path.join(ROOT, "cache-symfony", "README.md")
 DEFAULT_ADDR = "127.0.0.1:8080"
 
+
+
+def private_bin_dir():
+    """A copy of build/runtime/ephpm (+ its ephpm-php link) that other engineers' concurrent rebuilds of build/
+    cannot replace while this test runs."""
+    d = os.path.join(ROOT, "examples", "tests", ".logs", "bin")
+    os.makedirs(d, exist_ok=True)
+    for n in ("ephpm", "ephpm-php"):
+        if os.path.lexists(os.path.join(d, n)):
+            os.unlink(os.path.join(d, n))
+    shutil.copy2(os.path.join(BIN_DIR, "ephpm"), os.path.join(d, "ephpm"))
+    os.link(os.path.join(d, "ephpm"), os.path.join(d, "ephpm-php"))
+    return d
+
+
 ENV = dict(os.environ)
-ENV["PATH"] = BIN_DIR + os.pathsep + ENV.get("PATH", "")
+ENV["PATH"] = private_bin_dir() + os.pathsep + ENV.get("PATH", "")
 for k in ("EPHPM_CONFIG", "APP_ENV", "APP_DEBUG", "EPHPM_DEMO_LISTEN"):
     ENV.pop(k, None)
 
