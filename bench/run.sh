@@ -64,9 +64,9 @@ rm -rf "$raw"
 mkdir -p "$raw"
 : >"$raw/steps.tsv"
 # The revision measured (others may commit while this runs) and how many tracked files outside
-# bench/results/ differ from it.
+# bench/ (scripts and results, not the code measured) differ from it.
 printf '%s %s\n' "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
-  "$(git status --porcelain --untracked-files=no -- . ':(exclude)bench/results' 2>/dev/null | wc -l)" >"$raw/git-rev.txt"
+  "$(git status --porcelain --untracked-files=no -- . ':(exclude)bench' 2>/dev/null | wc -l)" >"$raw/git-rev.txt"
 failed=()
 
 # step NAME COMMAND...: runs COMMAND with its output in $raw/NAME.log, records time and load.
