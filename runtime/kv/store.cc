@@ -3,6 +3,7 @@
 #include "runtime/kv/store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "runtime/kv/arena.h"
@@ -22,49 +23,30 @@ int64_t DeadlineFor(int64_t ttl_seconds, int64_t now) {
 }
 
 // Parses the stored text of an integer: optional single sign, then one or more ASCII digits,
-// within int64. Streams over the value's pieces so long zero-padded text needs no copy.
-class IntegerParser {
- public:
-  void Feed(const char* p, size_t n) {
-    for (size_t i = 0; i < n && ok_; ++i) Step(p[i]);
+// within int64 (leading zeros allowed, so the text may be long).
+bool ParseInteger(std::string_view text, int64_t* out) {
+  size_t i = 0;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+    negative = text[0] == '-';
+    i = 1;
   }
-  bool Result(int64_t* out) const {
-    if (!ok_ || digits_ == 0) return false;
-    if (negative_) {
-      if (magnitude_ > uint64_t{INT64_MAX} + 1) return false;
-      *out = static_cast<int64_t>(0 - magnitude_);
-    } else {
-      if (magnitude_ > uint64_t{INT64_MAX}) return false;
-      *out = static_cast<int64_t>(magnitude_);
-    }
+  if (i == text.size()) return false;
+  uint64_t magnitude = 0;
+  for (; i < text.size(); ++i) {
+    unsigned digit = static_cast<unsigned char>(text[i]) - '0';
+    if (digit > 9) return false;
+    if (magnitude > (uint64_t{INT64_MAX} + 1 - digit) / 10) return false;  // beyond int64 either way
+    magnitude = magnitude * 10 + digit;
+  }
+  if (negative) {
+    *out = static_cast<int64_t>(0 - magnitude);
     return true;
   }
-
- private:
-  void Step(char c) {
-    if ((c == '+' || c == '-') && position_++ == 0) {
-      negative_ = c == '-';
-      return;
-    }
-    ++position_;
-    if (c < '0' || c > '9') {
-      ok_ = false;
-      return;
-    }
-    ++digits_;
-    if (magnitude_ > (UINT64_MAX - 9) / 10) {
-      ok_ = false;  // far outside int64 already
-      return;
-    }
-    magnitude_ = magnitude_ * 10 + static_cast<uint64_t>(c - '0');
-  }
-
-  bool ok_ = true;
-  bool negative_ = false;
-  size_t position_ = 0;
-  size_t digits_ = 0;
-  uint64_t magnitude_ = 0;
-};
+  if (magnitude > uint64_t{INT64_MAX}) return false;
+  *out = static_cast<int64_t>(magnitude);
+  return true;
+}
 
 // Runs `build` until the region has room, evicting one victim (never `exclude`) per failed try.
 // Returns the built block, or 0 when the write must be refused.
@@ -239,16 +221,25 @@ IncrStatus Store::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
   int64_t sum = delta;
   int64_t deadline = 0;
   if (old.block != 0 && !view.ReapIfExpired(&old, hash, &now)) {
-    IntegerParser parser;
-    view.ForEachValuePiece(old.block, [&parser](const char* p, size_t n) { parser.Feed(p, n); });
+    // Integer text is short: anything long enough to be chunked is zero-padded at best, so it is
+    // gathered into a buffer first (rare); otherwise it is parsed where it lies.
+    std::string gathered;
+    std::string_view text;
+    const EntryHeader* e = view.Entry(old.block);
+    if (e->chunk_next == 0) {
+      text = {reinterpret_cast<const char*>(e + 1) + e->key_len, e->value_len};
+    } else {
+      view.CopyValue(old.block, &gathered);
+      text = gathered;
+    }
     int64_t current;
-    if (!parser.Result(&current)) return IncrStatus::kNotInteger;
+    if (!ParseInteger(text, &current)) return IncrStatus::kNotInteger;
     if (__builtin_add_overflow(current, delta, &sum)) return IncrStatus::kOverflow;
     deadline = view.Entry(old.block)->deadline_ms;  // an update keeps the TTL
   }
   char text[24];
-  int len = std::snprintf(text, sizeof(text), "%lld", static_cast<long long>(sum));
-  std::string_view value(text, static_cast<size_t>(len));
+  char* end = std::to_chars(text, text + sizeof(text), sum).ptr;
+  std::string_view value(text, static_cast<size_t>(end - text));
   *result = sum;
   if (old.block != 0 && view.OverwriteInPlace(old.block, value, deadline, hash)) {
     return IncrStatus::kOk;

@@ -89,7 +89,7 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
                        const std::atomic<bool>* cancel, std::string* value) {
   WaitResult result;
   if (key.size() > kMaxKeyLength) return result;
-  timeout_ms = std::max<int64_t>(timeout_ms, 0);
+  timeout_ms = std::clamp<int64_t>(timeout_ms, 0, kMaxDeadlineMs / 2);  // no overflow below
   // +1: MonotonicMs() truncates, and a wait must never end before timeout_ms has fully passed.
   int64_t deadline = MonotonicMs() + timeout_ms + 1;
   uint64_t hash = HashKey(arena_.get(), key);
