@@ -225,10 +225,13 @@ bool ShardView::ReapIfExpired(Found* f, uint64_t hash, int64_t* now) {
 
 void ShardView::CopyValue(uint32_t block, std::string* out) const {
   out->resize(Entry(block)->value_len);
-  char* dst = out->data();
-  ForEachValuePiece(block, [&dst](const char* p, size_t n) {
-    std::memcpy(dst, p, n);
-    dst += n;
+  CopyValueTo(block, out->data());
+}
+
+void ShardView::CopyValueTo(uint32_t block, char* dest) const {
+  ForEachValuePiece(block, [&dest](const char* p, size_t n) {
+    std::memcpy(dest, p, n);
+    dest += n;
   });
 }
 

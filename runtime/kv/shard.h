@@ -67,6 +67,7 @@ class ShardView {
   bool ReapIfExpired(Found* f, uint64_t hash, int64_t* now);
 
   void CopyValue(uint32_t block, std::string* out) const;
+  void CopyValueTo(uint32_t block, char* dest) const;  // exactly value_len bytes
   // Calls fn(data, len) for each stored piece of the value.
   template <typename Fn>
   void ForEachValuePiece(uint32_t block, Fn fn) const;

@@ -59,6 +59,41 @@ uint32_t BuildWithEviction(ShardView& view, uint32_t exclude, BuildFn build, boo
   }
 }
 
+// What every keyed operation starts with: the key's hash, its shard locked, and its entry looked up,
+// an expired entry already reaped (expired means absent, kv-contract.md section 1).
+struct KeyOp {
+  KeyOp(Arena* arena, std::string_view k)
+      : hash(HashKey(arena, k)),
+        shard(ShardOf(arena, hash)),
+        lock(arena, shard),
+        view(arena, shard),
+        entry(view.Find(k, hash)) {
+    view.ReapIfExpired(&entry, hash, &now);
+  }
+  bool live() const { return entry.block != 0; }
+  EntryHeader* header() const { return view.Entry(entry.block); }
+
+  const uint64_t hash;
+  const uint32_t shard;
+  ShardLock lock;
+  ShardView view;
+  Found entry;
+  int64_t now = 0;  // read from the clock only when the entry has a deadline
+};
+
+// Builds the key's new entry (evicting for room, never the key's current entry) and swaps it in
+// for the current one. false: refused, nothing changed.
+bool Replace(KeyOp& op, std::string_view key, std::string_view value, int64_t deadline) {
+  bool evicted = false;
+  uint32_t block = BuildWithEviction(
+      op.view, op.entry.block, [&] { return op.view.Build(key, op.hash, value, deadline); },
+      &evicted);
+  if (block == 0) return false;
+  if (evicted) op.entry = op.view.Find(key, op.hash);  // eviction may have moved the link
+  op.view.Publish(block, op.entry, op.hash);
+  return true;
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<Arena> arena) : arena_(std::move(arena)) {}
@@ -98,44 +133,31 @@ const Options& Store::options() const { return arena_->options(); }
 
 bool Store::Get(std::string_view key, std::string* value) {
   if (key.size() > kMaxKeyLength) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) {
-    ShardView::Count(view.shard()->misses);
+  KeyOp op(arena_.get(), key);
+  if (!op.live()) {
+    ShardView::Count(op.view.shard()->misses);
     return false;
   }
-  view.CopyValue(f.block, value);
-  view.TouchLru(view.Entry(f.block), /*force=*/false);
-  ShardView::Count(view.shard()->hits);
+  op.view.CopyValue(op.entry.block, value);
+  op.view.TouchLru(op.header(), /*force=*/false);
+  ShardView::Count(op.view.shard()->hits);
   return true;
 }
 
 Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacity,
                               Peeked* peeked) {
   if (key.size() > kMaxKeyLength) return ReadResult::kMiss;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) {
-    ShardView::Count(view.shard()->misses);
+  KeyOp op(arena_.get(), key);
+  if (!op.live()) {
+    ShardView::Count(op.view.shard()->misses);
     return ReadResult::kMiss;
   }
-  EntryHeader* e = view.Entry(f.block);
-  view.TouchLru(e, /*force=*/false);
-  ShardView::Count(view.shard()->hits);
-  *peeked = Peeked{shard, f.block, view.shard()->change_seq, e->value_len};
+  EntryHeader* e = op.header();
+  op.view.TouchLru(e, /*force=*/false);
+  ShardView::Count(op.view.shard()->hits);
+  *peeked = Peeked{op.shard, op.entry.block, op.view.shard()->change_seq, e->value_len};
   if (e->value_len > capacity) return ReadResult::kTooBig;
-  view.ForEachValuePiece(f.block, [&buffer](const char* p, size_t n) {
-    std::memcpy(buffer, p, n);
-    buffer += n;
-  });
+  op.view.CopyValueTo(op.entry.block, buffer);
   return ReadResult::kCopied;
 }
 
@@ -143,141 +165,87 @@ bool Store::ReadPeeked(const Peeked& peeked, char* dest) {
   ShardLock lock(arena_.get(), peeked.shard);
   ShardView view(arena_.get(), peeked.shard);
   if (view.shard()->change_seq != peeked.change_seq) return false;
-  view.ForEachValuePiece(peeked.block, [&dest](const char* p, size_t n) {
-    std::memcpy(dest, p, n);
-    dest += n;
-  });
+  view.CopyValueTo(peeked.block, dest);
   return true;
 }
 
 bool Store::Set(std::string_view key, std::string_view value, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || value.size() > UINT32_MAX) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
   int64_t deadline = DeadlineFor(ttl_seconds, ttl_seconds > 0 ? MonotonicMs() : 0);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found old = view.Find(key, hash);
-  if (old.block != 0 && view.OverwriteInPlace(old.block, value, deadline, hash)) return true;
-  bool evicted = false;
-  uint32_t block = BuildWithEviction(
-      view, old.block, [&] { return view.Build(key, hash, value, deadline); }, &evicted);
-  if (block == 0) return false;
-  if (evicted) old = view.Find(key, hash);  // eviction may have moved the link
-  view.Publish(block, old, hash);
-  return true;
+  KeyOp op(arena_.get(), key);
+  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash)) return true;
+  return Replace(op, key, value, deadline);
 }
 
 bool Store::SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || value.size() > UINT32_MAX) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  int64_t now = ttl_seconds > 0 ? MonotonicMs() : 0;
-  int64_t deadline = DeadlineFor(ttl_seconds, now);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found old = view.Find(key, hash);
-  if (old.block != 0 && !view.ReapIfExpired(&old, hash, &now)) return false;
-  bool evicted = false;
-  uint32_t block = BuildWithEviction(
-      view, 0, [&] { return view.Build(key, hash, value, deadline); }, &evicted);
-  if (block == 0) return false;
-  view.Publish(block, Found{}, hash);
-  return true;
+  int64_t deadline = DeadlineFor(ttl_seconds, ttl_seconds > 0 ? MonotonicMs() : 0);
+  KeyOp op(arena_.get(), key);
+  if (op.live()) return false;
+  return Replace(op, key, value, deadline);
 }
 
 int Store::Del(std::string_view key) {
   if (key.size() > kMaxKeyLength) return 0;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) return 0;
-  view.Remove(f, hash);
+  KeyOp op(arena_.get(), key);
+  if (!op.live()) return 0;
+  op.view.Remove(op.entry, op.hash);
   return 1;
 }
 
 bool Store::Exists(std::string_view key) {
   if (key.size() > kMaxKeyLength) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  return f.block != 0 && !view.ReapIfExpired(&f, hash, &now);
+  KeyOp op(arena_.get(), key);
+  return op.live();
 }
 
 IncrStatus Store::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
   if (key.size() > kMaxKeyLength) return IncrStatus::kRefused;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found old = view.Find(key, hash);
-  int64_t now = 0;
+  KeyOp op(arena_.get(), key);
   int64_t sum = delta;
   int64_t deadline = 0;
-  if (old.block != 0 && !view.ReapIfExpired(&old, hash, &now)) {
+  if (op.live()) {
     // Integer text is short: anything long enough to be chunked is zero-padded at best, so it is
     // gathered into a buffer first (rare); otherwise it is parsed where it lies.
     std::string gathered;
     std::string_view text;
-    const EntryHeader* e = view.Entry(old.block);
+    const EntryHeader* e = op.header();
     if (e->chunk_next == 0) {
       text = {reinterpret_cast<const char*>(e + 1) + e->key_len, e->value_len};
     } else {
-      view.CopyValue(old.block, &gathered);
+      op.view.CopyValue(op.entry.block, &gathered);
       text = gathered;
     }
     int64_t current;
     if (!ParseInteger(text, &current)) return IncrStatus::kNotInteger;
     if (__builtin_add_overflow(current, delta, &sum)) return IncrStatus::kOverflow;
-    deadline = view.Entry(old.block)->deadline_ms;  // an update keeps the TTL
+    deadline = e->deadline_ms;  // an update keeps the TTL
   }
   char text[24];
   char* end = std::to_chars(text, text + sizeof(text), sum).ptr;
   std::string_view value(text, static_cast<size_t>(end - text));
   *result = sum;
-  if (old.block != 0 && view.OverwriteInPlace(old.block, value, deadline, hash)) {
+  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash)) {
     return IncrStatus::kOk;
   }
-  bool evicted = false;
-  uint32_t block = BuildWithEviction(
-      view, old.block, [&] { return view.Build(key, hash, value, deadline); }, &evicted);
-  if (block == 0) return IncrStatus::kRefused;
-  if (evicted) old = view.Find(key, hash);
-  view.Publish(block, old, hash);
-  return IncrStatus::kOk;
+  return Replace(op, key, value, deadline) ? IncrStatus::kOk : IncrStatus::kRefused;
 }
 
 bool Store::Expire(std::string_view key, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || ttl_seconds <= 0) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) return false;
-  view.SetDeadline(f.block, DeadlineFor(ttl_seconds, MonotonicMs()));
+  KeyOp op(arena_.get(), key);
+  if (!op.live()) return false;
+  op.view.SetDeadline(op.entry.block, DeadlineFor(ttl_seconds, MonotonicMs()));
   return true;
 }
 
 int64_t Store::Pttl(std::string_view key) {
   if (key.size() > kMaxKeyLength) return -2;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) return -2;
-  int64_t deadline = view.Entry(f.block)->deadline_ms;
+  KeyOp op(arena_.get(), key);
+  if (!op.live()) return -2;
+  int64_t deadline = op.header()->deadline_ms;
   if (deadline == 0) return -1;
-  return deadline - now;  // Expired() read the clock, and deadline > now
+  return deadline - op.now;  // the expiry check read the clock, and deadline > now
 }
 
 int64_t Store::Ttl(std::string_view key) {
@@ -296,22 +264,16 @@ void Store::FlushAll() {
 
 bool Store::DelIfEq(std::string_view key, std::string_view token) {
   if (key.size() > kMaxKeyLength) return false;
-  uint64_t hash = HashKey(arena_.get(), key);
-  uint32_t shard = ShardOf(arena_.get(), hash);
-  ShardLock lock(arena_.get(), shard);
-  ShardView view(arena_.get(), shard);
-  Found f = view.Find(key, hash);
-  int64_t now = 0;
-  if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) return false;
-  if (view.Entry(f.block)->value_len != token.size()) return false;
+  KeyOp op(arena_.get(), key);
+  if (!op.live() || op.header()->value_len != token.size()) return false;
   bool equal = true;
   size_t offset = 0;
-  view.ForEachValuePiece(f.block, [&](const char* p, size_t n) {
+  op.view.ForEachValuePiece(op.entry.block, [&](const char* p, size_t n) {
     equal = equal && std::memcmp(p, token.data() + offset, n) == 0;
     offset += n;
   });
   if (!equal) return false;
-  view.Remove(f, hash);
+  op.view.Remove(op.entry, op.hash);
   return true;
 }
 
