@@ -253,6 +253,43 @@ ZEND_END_ARG_INFO()
 // The contract functions
 // -----------------------------------------------------------------------------------------------
 
+namespace {
+
+// ephpm_kv_set / ephpm_kv_setnx (string $key, string $value, int $ttl = 0): bool
+void StoreValue(INTERNAL_FUNCTION_PARAMETERS,
+                bool (Store::*write)(std::string_view, std::string_view, int64_t)) {
+  zend_string* key;
+  zend_string* value;
+  zend_long ttl = 0;
+  ZEND_PARSE_PARAMETERS_START(2, 3)
+    Z_PARAM_STR(key)
+    Z_PARAM_STR(value)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_LONG(ttl)
+  ZEND_PARSE_PARAMETERS_END();
+  EPHPM_CHECK_KEY(1, key);
+  EPHPM_GET_STORE(store);
+  bool ok = false;
+  if (ttl > 0) NoteExpiringUse();
+  EPHPM_WRITE_GUARD(ok = (store->*write)(View(key), View(value), ttl));
+  RETURN_BOOL(ok);
+}
+
+// ephpm_kv_ttl / ephpm_kv_pttl (string $key): int
+void RemainingTime(INTERNAL_FUNCTION_PARAMETERS, int64_t (Store::*read)(std::string_view)) {
+  zend_string* key;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+    Z_PARAM_STR(key)
+  ZEND_PARSE_PARAMETERS_END();
+  EPHPM_CHECK_KEY(1, key);
+  EPHPM_GET_STORE(store);
+  int64_t remaining = -2;
+  EPHPM_READ_GUARD(remaining = (store->*read)(View(key)));
+  RETURN_LONG(remaining);
+}
+
+}  // namespace
+
 PHP_FUNCTION(ephpm_kv_get) {
   zend_string* key;
   ZEND_PARSE_PARAMETERS_START(1, 1)
@@ -288,41 +325,9 @@ PHP_FUNCTION(ephpm_kv_get) {
   TrimScratch();
 }
 
-PHP_FUNCTION(ephpm_kv_set) {
-  zend_string* key;
-  zend_string* value;
-  zend_long ttl = 0;
-  ZEND_PARSE_PARAMETERS_START(2, 3)
-    Z_PARAM_STR(key)
-    Z_PARAM_STR(value)
-    Z_PARAM_OPTIONAL
-    Z_PARAM_LONG(ttl)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_CHECK_KEY(1, key);
-  EPHPM_GET_STORE(store);
-  bool ok = false;
-  if (ttl > 0) NoteExpiringUse();
-  EPHPM_WRITE_GUARD(ok = store->Set(View(key), View(value), ttl));
-  RETURN_BOOL(ok);
-}
+PHP_FUNCTION(ephpm_kv_set) { StoreValue(INTERNAL_FUNCTION_PARAM_PASSTHRU, &Store::Set); }
 
-PHP_FUNCTION(ephpm_kv_setnx) {
-  zend_string* key;
-  zend_string* value;
-  zend_long ttl = 0;
-  ZEND_PARSE_PARAMETERS_START(2, 3)
-    Z_PARAM_STR(key)
-    Z_PARAM_STR(value)
-    Z_PARAM_OPTIONAL
-    Z_PARAM_LONG(ttl)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_CHECK_KEY(1, key);
-  EPHPM_GET_STORE(store);
-  bool ok = false;
-  if (ttl > 0) NoteExpiringUse();
-  EPHPM_WRITE_GUARD(ok = store->SetNx(View(key), View(value), ttl));
-  RETURN_BOOL(ok);
-}
+PHP_FUNCTION(ephpm_kv_setnx) { StoreValue(INTERNAL_FUNCTION_PARAM_PASSTHRU, &Store::SetNx); }
 
 PHP_FUNCTION(ephpm_kv_del) {
   zend_string* key;
@@ -414,29 +419,9 @@ PHP_FUNCTION(ephpm_kv_expire) {
   RETURN_BOOL(ok);
 }
 
-PHP_FUNCTION(ephpm_kv_ttl) {
-  zend_string* key;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_STR(key)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_CHECK_KEY(1, key);
-  EPHPM_GET_STORE(store);
-  int64_t ttl = -2;
-  EPHPM_READ_GUARD(ttl = store->Ttl(View(key)));
-  RETURN_LONG(ttl);
-}
+PHP_FUNCTION(ephpm_kv_ttl) { RemainingTime(INTERNAL_FUNCTION_PARAM_PASSTHRU, &Store::Ttl); }
 
-PHP_FUNCTION(ephpm_kv_pttl) {
-  zend_string* key;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_STR(key)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_CHECK_KEY(1, key);
-  EPHPM_GET_STORE(store);
-  int64_t pttl = -2;
-  EPHPM_READ_GUARD(pttl = store->Pttl(View(key)));
-  RETURN_LONG(pttl);
-}
+PHP_FUNCTION(ephpm_kv_pttl) { RemainingTime(INTERNAL_FUNCTION_PARAM_PASSTHRU, &Store::Pttl); }
 
 PHP_FUNCTION(ephpm_kv_flush_all) {
   ZEND_PARSE_PARAMETERS_NONE();
