@@ -85,6 +85,10 @@ struct RequestSapiOptions {
   // Log sink (PHP's log_message, watchdog events); level: 0 debug, 1 info, 2 warning, 3 error,
   // 4 critical. nullptr = stderr. Called on the PHP thread and the watchdog thread.
   void (*log)(int level, const std::string& message) = nullptr;
+  // false: RequestSapiStartup() leaves the process thread-free (no watchdog thread), so a
+  // prefork master can fork workers after module startup; each worker then calls
+  // RequestSapiStartWorker() on its PHP thread.
+  bool start_watchdog = true;
 };
 
 enum class Outcome {
@@ -95,6 +99,9 @@ enum class Outcome {
 
 // Starts PHP (EngineStartup with our module) and the watchdog thread.
 bool RequestSapiStartup(const RequestSapiOptions& options, std::string* error);
+// In a worker forked after RequestSapiStartup(start_watchdog = false): makes the calling thread
+// the PHP thread and starts the watchdog thread. Call once, before the first request.
+void RequestSapiStartWorker();
 // Runs one request to completion; the writer has received its response when this returns.
 Outcome ExecuteRequest(const RequestInfo& request, ResponseWriter* writer);
 // Stops the watchdog, shuts PHP down.
