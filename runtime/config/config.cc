@@ -382,7 +382,7 @@ class Loader {
         p.ini_file = path;
       } else if (k == "workers") {
         int64_t v;
-        if (!Integer(T, k, node, 1, 1024, &v)) return;
+        if (!Integer(T, k, node, 0, 1024, &v)) return;
         p.workers = static_cast<int>(v);
       } else if (k == "max_requests") {
         int64_t v;

@@ -63,8 +63,10 @@ struct PhpConfig {
   // [php.ini]: INI overrides, appended after ephpm's hard-coded INI (last wins), in file order.
   std::vector<std::pair<std::string, std::string>> ini;
   std::string ini_file;  // absolute path or "" (Debian's embed php.ini)
-  int workers = 1;
-  uint64_t max_requests = 0;  // 0 = never recycle
+  // PHP worker processes; 0 = one per CPU (resolved by `serve`). 1 with max_requests = 0 is the
+  // single-process mode (no supervisor); anything else forks supervised workers.
+  int workers = 0;
+  uint64_t max_requests = 0;  // recycle a worker after this many PHP requests, 0 = never
 };
 
 struct KvConfig {

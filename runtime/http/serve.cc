@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +20,7 @@
 #include "runtime/http/mime.h"
 #include "runtime/http/router.h"
 #include "runtime/http/server.h"
+#include "runtime/http/supervisor.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
@@ -137,6 +140,49 @@ int ServeMain(const ServeOptions& opts) {
     Fail("kv store: " + err);
     return 1;
   }
+  php::RequestSapiOptions php_options;
+  php_options.kv_store = store.get();
+  php_options.log = PhpLog;
+  php_options.max_execution_time = cfg.php.max_execution_time;
+  php_options.memory_limit = cfg.php.memory_limit;
+  php_options.ini_file = cfg.php.ini_file;
+  php_options.post_max_size = cfg.server.max_body_size;
+  for (const auto& [k, v] : cfg.php.ini) php_options.ini_overrides.push_back(k + "=" + v);
+
+  // --- prefork mode (issue 8): workers > 1, or recycling ----------------------------------------
+  int workers = cfg.php.workers;
+  if (workers <= 0) workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (workers > 1 || cfg.php.max_requests > 0) {
+    // PHP module startup once, on this (main) thread, with no thread created: every forked
+    // worker's main thread continues as its PHP thread (supervisor.h).
+    RaiseMainStackLimit();
+    php_options.start_watchdog = false;
+    if (!php::RequestSapiStartup(php_options, &err)) {
+      Fail("PHP start-up failed: " + err);
+      return 1;
+    }
+    printf("ephpm: listening on %s\n", url.c_str());
+    fflush(stdout);
+    spdlog::info("document root {}, kv store {} ({} bytes, {}), max_execution_time {} s, "
+                 "{} worker(s)",
+                 router.DocumentRoot(), store_name, cfg.kv.options.memory_limit,
+                 kv::EvictionPolicyName(cfg.kv.options.eviction_policy),
+                 cfg.php.max_execution_time, workers);
+    SupervisorContext sctx;
+    sctx.cfg = &cfg;
+    sctx.router = &router;
+    sctx.mime = &mime;
+    sctx.store = store.get();
+    sctx.listen_fd = listen_fd;
+    sctx.workers = workers;
+    int rc = RunSupervisor(sctx);
+    php::RequestSapiShutdown();
+    store.reset();
+    spdlog::info("stopped");
+    return rc;
+  }
+
+  // --- single-process mode (workers = 1) --------------------------------------------------------
   std::unique_ptr<kv::Sweeper> sweeper;
   {
     sigset_t old;
@@ -148,13 +194,7 @@ int ServeMain(const ServeOptions& opts) {
   JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
   PhpThreadState php_state;
   php_state.queue = &queue;
-  php_state.options.kv_store = store.get();
-  php_state.options.log = PhpLog;
-  php_state.options.max_execution_time = cfg.php.max_execution_time;
-  php_state.options.memory_limit = cfg.php.memory_limit;
-  php_state.options.ini_file = cfg.php.ini_file;
-  php_state.options.post_max_size = cfg.server.max_body_size;
-  for (const auto& [k, v] : cfg.php.ini) php_state.options.ini_overrides.push_back(k + "=" + v);
+  php_state.options = php_options;
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);

@@ -429,7 +429,14 @@ struct SessionCtl {
   asio::io_context* ioc = nullptr;
   beast::tcp_stream* stream = nullptr;  // null once the session ended
   bool idle = true;
+  // False until the first byte of the first request: Drain() gives such a connection (the
+  // client has just connected and is about to send) kFreshGrace before closing it, so a worker
+  // that stops accepting (recycling, rolling restart) does not drop a request it accepted.
+  bool started = false;
+  std::chrono::steady_clock::time_point accepted_at = std::chrono::steady_clock::now();
 };
+
+constexpr auto kFreshGrace = std::chrono::seconds(1);
 
 template <class Body>
 void CommonHeaders(bhttp::response<Body>& res, bool keep_alive) {
@@ -483,6 +490,55 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<size_t> next_ioc{0};
 
+  // Accept balancing between worker processes that share the listening socket (BalanceAccepts):
+  // `load` counts PHP requests in flight (queued, running or being written) plus accepted
+  // connections whose first request is not answered yet. While it is non-zero and another
+  // worker reports itself idle, the accept loop waits (re-checking every balance_poll) so that
+  // the idle worker takes the next connection.
+  std::chrono::microseconds balance_poll{0};  // 0 = off
+  Server::Balance balance;
+  std::atomic<int> load{0};
+  std::unique_ptr<asio::steady_timer> gate;  // on iocs[0], cancelled when load drops to 0
+
+  void LoadUp() {
+    if (balance_poll.count() == 0) return;
+    if (load.fetch_add(1, std::memory_order_acq_rel) == 0) {
+      balance.busy_changed(true);
+      asio::post(*iocs[0], [this] { Watch(); });
+    }
+  }
+  // On iocs[0]: while the accept loop is parked in async_accept and this server is busy, check
+  // every balance_poll whether another worker became idle; if so, cancel the accept so the loop
+  // waits in its gate instead of competing for the next connection.
+  bool parked = false;    // iocs[0] only
+  bool watching = false;  // iocs[0] only
+  std::unique_ptr<asio::steady_timer> watch;
+  void Watch() {
+    if (watching || !parked || !watch) return;
+    watching = true;
+    watch->expires_after(balance_poll);
+    watch->async_wait([this](beast::error_code ec) {
+      watching = false;
+      if (ec || !parked || stopping) return;
+      if (load.load(std::memory_order_acquire) == 0) return;
+      if (balance.others_idle()) {
+        beast::error_code ignored;
+        acceptor->cancel(ignored);
+        return;
+      }
+      Watch();
+    });
+  }
+  void LoadDown() {
+    if (balance_poll.count() == 0) return;
+    if (load.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      balance.busy_changed(false);
+      asio::post(*iocs[0], [this] {
+        if (gate) gate->cancel();
+      });
+    }
+  }
+
   std::mutex sessions_mu;
   std::set<std::shared_ptr<SessionCtl>> sessions;
   std::mutex drained_mu;
@@ -496,10 +552,24 @@ struct Server::Impl {
   awaitable<void> Accept() {
     for (;;) {
       beast::error_code ec;
+      if (balance_poll.count() > 0) {
+        while (load.load(std::memory_order_acquire) > 0 && balance.others_idle()) {
+          gate->expires_after(balance_poll);
+          co_await gate->async_wait(redirect_error(use_awaitable, ec));
+          if (stopping || !acceptor->is_open()) co_return;
+        }
+      }
       asio::io_context& target = *iocs[next_ioc++ % iocs.size()];
+      parked = true;
+      if (load.load(std::memory_order_acquire) > 0) Watch();
       tcp::socket socket = co_await acceptor->async_accept(target, redirect_error(use_awaitable, ec));
+      parked = false;
       if (ec) {
-        if (stopping || ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+        if (stopping || !acceptor->is_open()) co_return;
+        if (ec == asio::error::operation_aborted) {
+          if (balance_poll.count() > 0) continue;  // Watch(): leave the next one to an idle worker
+          co_return;
+        }
         if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
           spdlog::warn("accept: {} (pausing 100 ms)", ec.message());
           asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
@@ -507,6 +577,10 @@ struct Server::Impl {
         }
         continue;
       }
+      LoadUp();  // until the connection's first request is answered
+      // Counted from here, not when the session starts on its thread, so that Drain() cannot
+      // see zero connections while an accepted one is on its way to its I/O thread.
+      owner->active_++;
       asio::co_spawn(target, Session(std::move(socket), &target), asio::detached);
     }
   }
@@ -558,7 +632,6 @@ struct Server::Impl {
       std::lock_guard<std::mutex> lock(sessions_mu);
       sessions.insert(ctl);
     }
-    owner->active_++;
     try {
       co_await RunSession(std::move(socket), ctl.get());
     } catch (const std::exception& e) {
@@ -586,6 +659,15 @@ struct Server::Impl {
     ctl->stream = &stream;
     beast::flat_buffer buffer;
     const config::ServerConfig& sc = cfg.server;
+    struct FreshGuard {  // balancing: the first request of a new connection counts as load
+      Impl* impl;
+      bool fresh = true;
+      void Done() {
+        if (fresh) impl->LoadDown();
+        fresh = false;
+      }
+      ~FreshGuard() { Done(); }
+    } fresh{this};
 
     for (;;) {
       // Wait for the first byte of the next request (idle keep-alive timeout).
@@ -599,6 +681,7 @@ struct Server::Impl {
         buffer.commit(n);
       }
       ctl->idle = false;
+      ctl->started = true;
       auto start = std::chrono::steady_clock::now();
 
       bhttp::request_parser<bhttp::string_body> parser;
@@ -701,11 +784,19 @@ struct Server::Impl {
                                       &bytes);
             break;
           case RouteKind::kPhp:
+          {
+            struct PhpLoad {
+              Impl* impl;
+              ~PhpLoad() { impl->LoadDown(); }
+            } php_load{this};
+            LoadUp();
             ok = co_await RunPhp(stream, parser, target, route, local, remote, ctl, version,
                                  keep_alive, head, &status, &bytes);
             break;
+          }
         }
       }
+      fresh.Done();
       Log(remote, method, req.target(), version, status, bytes, start);
       if (!ok || !keep_alive) break;
     }
@@ -914,6 +1005,10 @@ void Server::Start(int listen_fd) {
     impl_->guards.push_back(asio::make_work_guard(*impl_->iocs.back()));
   }
   impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->iocs[0]);
+  if (impl_->balance_poll.count() > 0) {
+    impl_->gate = std::make_unique<asio::steady_timer>(*impl_->iocs[0]);
+    impl_->watch = std::make_unique<asio::steady_timer>(*impl_->iocs[0]);
+  }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -936,12 +1031,19 @@ void Server::Start(int listen_fd) {
   }
 }
 
+void Server::BalanceAccepts(Balance balance, std::chrono::microseconds poll) {
+  impl_->balance = std::move(balance);
+  impl_->balance_poll = poll;
+}
+
 void Server::StopAccepting() {
   impl_->stopping = true;
   if (impl_->iocs.empty()) return;
   std::promise<void> done;
   asio::post(*impl_->iocs[0], [this, &done] {
     beast::error_code ec;
+    if (impl_->gate) impl_->gate->cancel();
+    if (impl_->watch) impl_->watch->cancel();
     if (impl_->acceptor) impl_->acceptor->close(ec);
     done.set_value();
   });
@@ -955,7 +1057,10 @@ bool Server::Drain(std::chrono::milliseconds timeout) {
       std::lock_guard<std::mutex> lock(impl_->sessions_mu);
       for (const auto& ctl : impl_->sessions) {
         asio::post(*ctl->ioc, [ctl] {
-          if (ctl->stream != nullptr && ctl->idle) ctl->stream->cancel();
+          if (ctl->stream != nullptr && ctl->idle &&
+              (ctl->started || std::chrono::steady_clock::now() - ctl->accepted_at > kFreshGrace)) {
+            ctl->stream->cancel();
+          }
         });
       }
     }

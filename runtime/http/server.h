@@ -76,6 +76,17 @@ class Server {
   // Adopts listen_fd and starts the I/O threads. Call with every blockable signal blocked in
   // the calling thread, so the I/O threads inherit that mask.
   void Start(int listen_fd);
+  // Prefork workers sharing one listening socket (supervisor.h): while this server has PHP work
+  // in flight (or a new connection not yet answered) and others_idle() says another worker is
+  // idle, its next accept waits (re-checking every `poll`) so that the idle worker takes the
+  // connection; when every worker is busy, accepts are not delayed. busy_changed(b) is called
+  // (from I/O threads) when this server becomes busy or idle. Call before Start(). Off by
+  // default.
+  struct Balance {
+    std::function<bool()> others_idle;
+    std::function<void(bool busy)> busy_changed;
+  };
+  void BalanceAccepts(Balance balance, std::chrono::microseconds poll);
   // Stops accepting new connections.
   void StopAccepting();
   // Closes idle keep-alive connections and makes busy ones close after their current response;

@@ -55,7 +55,7 @@ TEST(ConfigDefaults, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.php.memory_limit, "128M");
   EXPECT_TRUE(c.php.ini.empty());
   EXPECT_EQ(c.php.ini_file, "");
-  EXPECT_EQ(c.php.workers, 1);
+  EXPECT_EQ(c.php.workers, 0);  // 0 = one per CPU
   EXPECT_EQ(c.php.max_requests, 0u);
   EXPECT_EQ(c.kv.options.memory_limit, 256u << 20);
   EXPECT_EQ(c.kv.options.eviction_policy, kv::EvictionPolicy::kAllKeysLru);
@@ -306,7 +306,7 @@ TEST(ConfigPhp, Errors) {
               "ephpm.toml: [php] max_execution_time: value -1 out of range (0..86400)");
   ExpectError("[php]\nmax_execution_time = \"30\"\n",
               "ephpm.toml: [php] max_execution_time: expected an integer, got string");
-  ExpectError("[php]\nworkers = 0\n", "ephpm.toml: [php] workers: value 0 out of range (1..1024)");
+  ExpectError("[php]\nworkers = -1\n", "ephpm.toml: [php] workers: value -1 out of range (0..1024)");
   ExpectError("[php]\nmax_requests = -5\n",
               "ephpm.toml: [php] max_requests: value -5 out of range (0..9223372036854775807)");
   ExpectError("[php]\nini_file = \"/nonexistent/php.ini\"\n",

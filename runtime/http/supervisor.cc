@@ -1,0 +1,518 @@
+#include "runtime/http/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/http/server.h"
+#include "runtime/kv/store.h"
+#include "runtime/kv/sweeper.h"
+#include "runtime/php/engine.h"
+#include "runtime/php/request_sapi.h"
+
+namespace ephpm::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr rlim_t kMainStack = 64ull << 20;  // embedding-php.md section 11
+
+// A worker that dies within this time of its start counts as a quick failure; after
+// kFreeQuickFailures of them in a row, respawns of that slot back off (crash loop).
+constexpr auto kQuickFailure = std::chrono::seconds(1);
+constexpr int kFreeQuickFailures = 3;
+constexpr auto kMaxBackoff = std::chrono::seconds(10);
+
+// A worker with PHP work in flight leaves new connections to a worker that reports itself idle,
+// re-checking this often (the master clears a dead worker's flag when it reaps it, a draining
+// worker clears its own, so a flag is stale for at most a few milliseconds).
+constexpr auto kAcceptBalancePoll = std::chrono::milliseconds(2);
+
+// One flag per slot in a MAP_SHARED page created before the first fork: 1 = the slot's worker
+// accepts and has no PHP work in flight. Written by the worker (and reset by the master when a
+// worker dies); read by every worker's accept loop (Server::BalanceAccepts).
+std::atomic<uint8_t>* g_idle = nullptr;
+int g_slots = 0;
+
+std::chrono::milliseconds DrainBudget(const config::Config& cfg) {
+  return std::chrono::seconds(cfg.php.max_execution_time > 0 ? cfg.php.max_execution_time + 5
+                                                             : 30);
+}
+
+const char* SigName(int sig) {
+  const char* n = sigabbrev_np(sig);
+  return n != nullptr ? n : "?";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker (runs in the forked child; never returns)
+// ---------------------------------------------------------------------------------------------
+
+struct WorkerControl {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool php_done = false;
+};
+
+[[noreturn]] void WorkerMain(const SupervisorContext& ctx, int slot, int ready_fd) {
+  const config::Config& cfg = *ctx.cfg;
+  // The child's only thread is this one (the master is single-threaded when it forks). It
+  // inherited the server signal mask; SIGCHLD was blocked for the master's signalfd only.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_UNBLOCK, &chld, nullptr);
+  pthread_setname_np(pthread_self(), "ephpm-php");
+
+  php::RequestSapiStartWorker();  // this thread is the PHP thread; starts the watchdog
+
+  JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
+  AccessLog access_log(cfg.log.access_log);
+  Server server(cfg, ctx.router, ctx.mime, &queue, &access_log);
+  std::atomic<bool> draining{false};
+  Server::Balance balance;
+  balance.others_idle = [slot] {
+    for (int i = 0; i < g_slots; ++i) {
+      if (i != slot && g_idle[i].load(std::memory_order_relaxed) != 0) return true;
+    }
+    return false;
+  };
+  balance.busy_changed = [slot, &draining](bool busy) {
+    if (!draining.load(std::memory_order_relaxed)) {
+      g_idle[slot].store(busy ? 0 : 1, std::memory_order_relaxed);
+    }
+  };
+  server.BalanceAccepts(std::move(balance), kAcceptBalancePoll);
+  WorkerControl control;
+
+  sigset_t old;
+  php::BlockSignalsForHelperThread(&old);
+  server.Start(ctx.listen_fd);
+  // The control thread takes the master's signals: SIGTERM/SIGINT (and SIGUSR1, sent by the PHP
+  // thread after max_requests) drain; SIGQUIT exits at once.
+  std::thread control_thread([&] {
+    pthread_setname_np(pthread_self(), "ephpm-control");
+    sigset_t waitset;
+    sigemptyset(&waitset);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&waitset, s);
+    int sig;
+    for (;;) {
+      siginfo_t info;
+      sig = sigwaitinfo(&waitset, &info);
+      if (sig < 0) continue;
+      if (sig == SIGQUIT) {
+        fflush(nullptr);
+        _exit(0);
+      }
+      if (sig == SIGINT || sig == SIGTERM || sig == SIGUSR1) break;
+    }
+    if (sig == SIGUSR1) {
+      spdlog::info("worker {}: max_requests ({}) reached; recycling", slot, cfg.php.max_requests);
+    } else {
+      spdlog::debug("worker {}: {}: draining", slot, SigName(sig));
+    }
+    draining = true;
+    g_idle[slot].store(0, std::memory_order_relaxed);
+    server.StopAccepting();
+    auto budget = DrainBudget(cfg);
+    if (!server.Drain(budget)) {
+      spdlog::warn("worker {}: {} connection(s) still busy after {} ms; interrupting PHP", slot,
+                   server.active_connections(), budget.count());
+      php::InterruptRunningRequest();
+      server.Drain(std::chrono::milliseconds(5000));
+    }
+    queue.Close();
+    std::unique_lock<std::mutex> lock(control.mu);
+    if (!control.cv.wait_for(lock, std::chrono::seconds(15), [&] { return control.php_done; })) {
+      spdlog::error("worker {}: the PHP thread did not stop; exiting", slot);
+      fflush(nullptr);
+      _exit(1);
+    }
+  });
+  php::RestoreSignalMask(&old);
+  pthread_t control_handle = control_thread.native_handle();
+
+  // Tell the master (and the other workers) this worker accepts connections.
+  g_idle[slot].store(1, std::memory_order_relaxed);
+  char r = 'R';
+  ssize_t ignored = write(ready_fd, &r, 1);
+  (void)ignored;
+  close(ready_fd);
+
+  uint64_t served = 0;
+  const uint64_t max_requests = cfg.php.max_requests;
+  while (std::unique_ptr<PhpJob> job = queue.Pop()) {
+    php::ExecuteRequest(job->info, job->writer.get());
+    job.reset();
+    if (max_requests > 0 && ++served == max_requests) pthread_kill(control_handle, SIGUSR1);
+  }
+  {
+    std::lock_guard<std::mutex> lock(control.mu);
+    control.php_done = true;
+  }
+  control.cv.notify_all();
+  control_thread.join();
+  server.Stop();
+  // No module shutdown and no destructors: the master owns the store name and OPcache's shared
+  // memory; everything of this process's own goes away with it.
+  fflush(nullptr);
+  _exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Master
+// ---------------------------------------------------------------------------------------------
+
+struct Proc {
+  int slot = 0;
+  Clock::time_point started;
+  int ready_fd = -1;
+  bool ready = false;
+  bool retiring = false;  // told to drain (rolling restart); not respawned
+};
+
+struct Slot {
+  pid_t current = 0;      // the worker serving this slot
+  pid_t replacement = 0;  // rolling restart: started, not ready yet
+  int quick_failures = 0;
+  Clock::time_point respawn_at{};
+};
+
+class Master {
+ public:
+  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {}
+
+  int Run() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    sfd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd_ < 0) {
+      spdlog::error("signalfd: {}", strerror(errno));
+      return 1;
+    }
+    spdlog::info("master {}: starting {} worker(s){}", getpid(), ctx_.workers,
+                 ctx_.cfg->php.max_requests > 0
+                     ? ", recycled after " + std::to_string(ctx_.cfg->php.max_requests) +
+                           " requests"
+                     : std::string());
+    auto next_sweep = Clock::now() + std::chrono::milliseconds(kv::kSweeperTickMs);
+    for (;;) {
+      auto now = Clock::now();
+      if (!stopping_) {
+        SpawnMissing(now);
+        StepRolling(now);
+      } else if (procs_.empty()) {
+        break;
+      } else if (now >= stop_deadline_ && !killed_) {
+        spdlog::warn("{} worker(s) still running after the stop deadline; killing them",
+                     procs_.size());
+        for (auto& [pid, p] : procs_) kill(pid, SIGKILL);
+        killed_ = true;
+      }
+      if (now >= next_sweep) {
+        ctx_.store->ActiveExpireCycle();
+        next_sweep = now + std::chrono::milliseconds(kv::kSweeperTickMs);
+      }
+      // Wait for a signal, a readiness byte, the next sweep or the next scheduled respawn.
+      auto wake = next_sweep;
+      if (!stopping_) {
+        for (const Slot& s : slots_) {
+          if (s.current == 0 && s.replacement == 0) wake = std::min(wake, s.respawn_at);
+        }
+      } else if (!killed_) {
+        wake = std::min(wake, stop_deadline_);
+      }
+      int timeout_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count() +
+                 1));
+      std::vector<pollfd> fds;
+      fds.push_back({sfd_, POLLIN, 0});
+      std::vector<pid_t> pids;
+      for (auto& [pid, p] : procs_) {
+        if (p.ready_fd >= 0) {
+          fds.push_back({p.ready_fd, POLLIN, 0});
+          pids.push_back(pid);
+        }
+      }
+      int n = poll(fds.data(), fds.size(), timeout_ms);
+      if (n < 0 && errno != EINTR) {
+        spdlog::error("poll: {}", strerror(errno));
+        continue;
+      }
+      if (n <= 0) continue;
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents != 0) OnReadyFd(pids[i - 1]);
+      }
+      if (fds[0].revents & POLLIN) OnSignals();
+    }
+    close(sfd_);
+    spdlog::info("master {}: all workers stopped", getpid());
+    return 0;
+  }
+
+ private:
+  void Spawn(int slot, bool as_replacement) {
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+      spdlog::error("pipe: {}", strerror(errno));
+      slots_[slot].respawn_at = Clock::now() + std::chrono::seconds(1);
+      return;
+    }
+    fflush(nullptr);  // nothing buffered may be written twice
+    pid_t pid = fork();
+    if (pid < 0) {
+      spdlog::error("fork: {}; retrying in 1 s", strerror(errno));
+      close(pipefd[0]);
+      close(pipefd[1]);
+      slots_[slot].respawn_at = Clock::now() + std::chrono::seconds(1);
+      return;
+    }
+    if (pid == 0) {
+      close(pipefd[0]);
+      close(sfd_);
+      for (auto& [other, p] : procs_) {
+        if (p.ready_fd >= 0) close(p.ready_fd);
+      }
+      WorkerMain(ctx_, slot, pipefd[1]);
+    }
+    close(pipefd[1]);
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    Proc p;
+    p.slot = slot;
+    p.started = Clock::now();
+    p.ready_fd = pipefd[0];
+    procs_[pid] = p;
+    if (as_replacement) {
+      slots_[slot].replacement = pid;
+    } else {
+      slots_[slot].current = pid;
+    }
+    spdlog::info("worker {} started: pid {}{}", slot, pid, as_replacement ? " (rolling restart)" : "");
+  }
+
+  void SpawnMissing(Clock::time_point now) {
+    for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+      Slot& s = slots_[i];
+      if (s.current == 0 && s.replacement == 0 && now >= s.respawn_at) Spawn(i, false);
+    }
+  }
+
+  // Rolling restart: one slot at a time, start the replacement, and only when it accepts, tell
+  // the old worker to drain; the next slot starts when the old one has exited.
+  void StepRolling(Clock::time_point now) {
+    if (roll_waiting_ != 0 || roll_queue_.empty()) return;
+    for (const Slot& s : slots_) {
+      if (s.replacement != 0) return;
+    }
+    int slot = roll_queue_.front();
+    Slot& s = slots_[slot];
+    if (s.current == 0) {  // being respawned anyway: the new worker is already fresh
+      roll_queue_.pop_front();
+      return;
+    }
+    if (now < s.respawn_at) return;
+    roll_queue_.pop_front();
+    Spawn(slot, true);
+  }
+
+  void OnReadyFd(pid_t pid) {
+    auto it = procs_.find(pid);
+    if (it == procs_.end()) return;
+    Proc& p = it->second;
+    char c;
+    ssize_t r = read(p.ready_fd, &c, 1);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    close(p.ready_fd);
+    p.ready_fd = -1;
+    if (r != 1) return;  // died before it was ready: SIGCHLD handles it
+    p.ready = true;
+    Slot& s = slots_[p.slot];
+    if (s.replacement == pid) {
+      pid_t old = s.current;
+      s.current = pid;
+      s.replacement = 0;
+      if (old != 0) {
+        auto o = procs_.find(old);
+        if (o != procs_.end()) o->second.retiring = true;
+        kill(old, SIGTERM);
+        roll_waiting_ = old;
+        spdlog::info("worker {}: pid {} ready; draining pid {}", p.slot, pid, old);
+      }
+      if (stopping_) kill(pid, stop_signal_);
+    }
+  }
+
+  void OnSignals() {
+    signalfd_siginfo si;
+    while (read(sfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+      int sig = static_cast<int>(si.ssi_signo);
+      switch (sig) {
+        case SIGCHLD:
+          Reap();
+          break;
+        case SIGTERM:
+        case SIGINT:
+        case SIGQUIT:
+          Stop(sig);
+          break;
+        case SIGHUP:
+          if (stopping_) break;
+          spdlog::info("received SIGHUP: rolling restart of {} worker(s)", slots_.size());
+          for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+            if (std::find(roll_queue_.begin(), roll_queue_.end(), i) == roll_queue_.end()) {
+              roll_queue_.push_back(i);
+            }
+          }
+          break;
+        default:
+          spdlog::info("received {}: ignored", strsignal(sig));
+      }
+    }
+  }
+
+  void Stop(int sig) {
+    if (stopping_ && !(sig == SIGQUIT && stop_signal_ != SIGQUIT)) return;
+    bool immediate = sig == SIGQUIT;
+    spdlog::info("received {}: {}", strsignal(sig),
+                 immediate ? "stopping workers now" : "draining workers");
+    stopping_ = true;
+    stop_signal_ = immediate ? SIGQUIT : SIGTERM;
+    stop_deadline_ = Clock::now() + (immediate ? std::chrono::milliseconds(3000)
+                                               : DrainBudget(*ctx_.cfg) + std::chrono::seconds(20));
+    roll_queue_.clear();
+    if (listen_open_) {  // new connections are refused once every worker stopped accepting too
+      close(ctx_.listen_fd);
+      listen_open_ = false;
+    }
+    for (auto& [pid, p] : procs_) kill(pid, stop_signal_);
+  }
+
+  void Reap() {
+    for (;;) {
+      int status = 0;
+      pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) return;
+      auto it = procs_.find(pid);
+      if (it == procs_.end()) continue;
+      Proc p = it->second;
+      if (p.ready_fd >= 0) close(p.ready_fd);
+      procs_.erase(it);
+      auto now = Clock::now();
+      double lived = std::chrono::duration<double>(now - p.started).count();
+      std::string how = WIFSIGNALED(status)
+                            ? std::string("killed by signal ") + std::to_string(WTERMSIG(status)) +
+                                  " (SIG" + SigName(WTERMSIG(status)) + ")"
+                            : "exited with code " + std::to_string(WEXITSTATUS(status));
+      bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (roll_waiting_ == pid) roll_waiting_ = 0;
+      Slot& s = slots_[p.slot];
+      if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
+      if (stopping_ || p.retiring) {
+        spdlog::info("worker {} (pid {}) {} after {:.1f} s", p.slot, pid, how, lived);
+        if (s.current == pid) s.current = 0;
+        continue;
+      }
+      bool was_replacement = s.replacement == pid;
+      if (was_replacement) {
+        s.replacement = 0;
+        roll_queue_.push_front(p.slot);  // retry this slot's rolling restart
+      } else if (s.current == pid) {
+        s.current = 0;
+      }
+      if (clean) {  // a recycled worker (max_requests): replace it at once
+        s.quick_failures = 0;
+        s.respawn_at = now;
+        spdlog::info("worker {} (pid {}) recycled after {:.1f} s; respawning", p.slot, pid, lived);
+        continue;
+      }
+      if (now - p.started < kQuickFailure) {
+        ++s.quick_failures;
+      } else {
+        s.quick_failures = 1;
+      }
+      std::chrono::milliseconds delay(0);
+      if (s.quick_failures > kFreeQuickFailures) {
+        int k = std::min(s.quick_failures - kFreeQuickFailures - 1, 10);
+        delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(250LL << k),
+                                                    kMaxBackoff);
+      }
+      s.respawn_at = now + delay;
+      if (delay.count() == 0) {
+        spdlog::error("worker {} (pid {}) {} after {:.1f} s; respawning", p.slot, pid, how, lived);
+      } else {
+        spdlog::error(
+            "worker {} (pid {}) {} after {:.1f} s; crash loop ({} quick failures in a row): "
+            "next respawn in {:.2f} s",
+            p.slot, pid, how, lived, s.quick_failures, delay.count() / 1000.0);
+      }
+    }
+  }
+
+  const SupervisorContext& ctx_;
+  std::vector<Slot> slots_;
+  std::map<pid_t, Proc> procs_;
+  std::deque<int> roll_queue_;
+  pid_t roll_waiting_ = 0;
+  int sfd_ = -1;
+  bool stopping_ = false;
+  bool killed_ = false;
+  bool listen_open_ = true;
+  int stop_signal_ = SIGTERM;
+  Clock::time_point stop_deadline_;
+};
+
+}  // namespace
+
+bool RaiseMainStackLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_STACK, &rl) != 0) return false;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= kMainStack) return true;
+  rlim_t want = kMainStack;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) want = rl.rlim_max;
+  rl.rlim_cur = want;
+  if (setrlimit(RLIMIT_STACK, &rl) != 0 || want < kMainStack) {
+    spdlog::warn("cannot raise RLIMIT_STACK to {} MiB (hard limit {}): the PHP stack is smaller",
+                 kMainStack >> 20, static_cast<unsigned long long>(rl.rlim_max));
+    return false;
+  }
+  return true;
+}
+
+int RunSupervisor(const SupervisorContext& ctx) {
+  size_t bytes = std::max<size_t>(4096, static_cast<size_t>(ctx.workers));
+  void* flags = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (flags == MAP_FAILED) {
+    spdlog::error("mmap: {}", strerror(errno));
+    return 1;
+  }
+  g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
+  g_slots = ctx.workers;
+  Master master(ctx);
+  return master.Run();
+}
+
+}  // namespace ephpm::http

@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `ephpm serve` with worker processes ([php] workers / max_requests).
+
+Usage: workers_e2e.py path/to/ephpm [-k substring]
+
+Each test starts its own server (listen port 0) on a copy of runtime/tests/http/fixtures/public
+and stops it by pid. Which worker answered is read from PHP's getmypid() (fixtures worker.php and
+waitfor.php); worker processes are the children of the master in /proc. Prints
+`N passed, M failed` and exits non-zero on failure.
+"""
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
+from e2e import Server, check, eq, get  # noqa: E402
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Ctx:
+    pass
+
+
+CTX = Ctx()
+
+
+def config(workers=2, max_requests=None, extra_php="", max_execution_time=10):
+    text = ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "%s"\n'
+            '[php]\nmax_execution_time = %d\n' % (CTX.docroot, max_execution_time))
+    if workers is not None:
+        text += "workers = %d\n" % workers
+    if max_requests is not None:
+        text += "max_requests = %d\n" % max_requests
+    text += extra_php
+    text += '[kv]\nmemory_limit = "16MB"\n[log]\nlevel = "info"\n'
+    return text
+
+
+_seq = [0]
+
+
+def start(name, **kw):
+    _seq[0] += 1
+    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
+    srv.start()
+    return srv
+
+
+def children(pid):
+    """Pids whose parent is pid (the worker processes of a master)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(d))
+    return sorted(out)
+
+
+def wait_for(cond, timeout, step=0.02):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wjson(port, query, timeout=15):
+    r = get(port, "/worker.php?" + query, timeout=timeout)
+    eq(r.status, 200, "status of worker.php?" + query)
+    return r.json()
+
+
+class Load:
+    """Threads sending requests (one connection each) until stopped; records every outcome."""
+
+    def __init__(self, port, query, threads=4):
+        self.port = port
+        self.query = query
+        self.ok = []      # (time, json)
+        self.errors = []  # (time, repr)
+        self.lock = threading.Lock()
+        self.stop_flag = False
+        self.threads = [threading.Thread(target=self.run) for _ in range(threads)]
+
+    def run(self):
+        while not self.stop_flag:
+            try:
+                r = get(self.port, "/worker.php?" + self.query, timeout=20)
+                if r.status != 200:
+                    raise RuntimeError("status %d" % r.status)
+                with self.lock:
+                    self.ok.append((time.time(), r.json()))
+            except Exception as e:  # noqa
+                with self.lock:
+                    self.errors.append((time.time(), repr(e)))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop_flag = True
+        for t in self.threads:
+            t.join()
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+@test
+def default_workers_is_cpu_count(p):
+    srv = start("default", workers=None)
+    try:
+        n = os.cpu_count()
+        got = wait_for(lambda: len(children(srv.proc.pid)) == n and children(srv.proc.pid), 5)
+        eq(len(children(srv.proc.pid)), n, "worker processes with the default (one per CPU)")
+        eq(get(srv.port, "/hello.php").body, b"Hello, world!\n", "serving")
+        check(got, "children")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def workers_1_is_single_process(p):
+    srv = start("single", workers=1)
+    try:
+        eq(children(srv.proc.pid), [], "no worker processes with workers = 1")
+        eq(wjson(srv.port, "x=1")["pid"], srv.proc.pid, "PHP runs in the serve process itself")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def two_sleeps_run_in_parallel(p):
+    srv = start("parallel", workers=2)
+    try:
+        wait_for(lambda: len(children(srv.proc.pid)) == 2, 5)
+        best = None
+        for _ in range(3):
+            res = {}
+
+            def one(i):
+                res[i] = wjson(srv.port, "sleep=0.5")["pid"]
+
+            t0 = time.time()
+            ts = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            took = time.time() - t0
+            check(len(res) == 2, "both answered")
+            eq(len(set(res.values())), 2, "the two sleeps ran in two different workers")
+            best = took if best is None else min(best, took)
+            if best < 0.8:
+                break
+        check(best < 0.8, "two 500 ms sleeps took %.2f s (expected ~0.5 s, not 1 s)" % best)
+        print("    two 500 ms sleeps: %.3f s" % best)
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def counter_200_concurrent(p):
+    srv = start("counter", workers=2)
+    try:
+        key = "c200-%d" % os.getpid()
+        values, pids, errors = [], set(), []
+        lock = threading.Lock()
+        barrier = threading.Barrier(200)
+
+        def one():
+            try:
+                barrier.wait(10)
+                j = wjson(srv.port, "incr=" + key, timeout=30)
+                with lock:
+                    values.append(j["n"])
+                    pids.add(j["pid"])
+            except Exception as e:  # noqa
+                with lock:
+                    errors.append(repr(e))
+
+        ts = [threading.Thread(target=one) for _ in range(200)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        eq(errors, [], "errors")
+        eq(sorted(values), list(range(1, 201)), "responses are exactly 1..200")
+        eq(wjson(srv.port, "get=" + key)["v"], "200", "final counter")
+        check(len(pids) >= 2, "served by %d worker(s)" % len(pids))
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def kv_wait_woken_by_another_worker(p):
+    srv = start("wait", workers=2)
+    try:
+        wait_for(lambda: len(children(srv.proc.pid)) == 2, 5)
+        key = "w-%d" % os.getpid()
+        res = {}
+
+        def waiter():
+            res["r"] = get(srv.port, "/waitfor.php?ms=8000&key=" + key, timeout=20)
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.5)
+        setter = wjson(srv.port, "set=%s&value=woken" % key)
+        t.join()
+        w = res["r"].json()
+        check(w["result"] is not False, "wait returned false (not woken): %r" % w)
+        eq(w["result"]["value"], "woken", "value seen by the waiter")
+        check(w["pid"] != setter["pid"], "waiter and writer ran in different workers")
+        check(w["waited"] < 2.0, "woken after %.2f s" % w["waited"])
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def kill9_busy_worker_loop(p):
+    srv = start("kill", workers=2)
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        key = "k9-%d" % os.getpid()
+        killed = []
+        respawn_times = []
+        with Load(srv.port, "sleep=0.02&incr=" + key, threads=4) as load:
+            time.sleep(0.5)
+            for _ in range(5):
+                with load.lock:
+                    recent = [j["pid"] for _, j in load.ok[-8:]]
+                victims = [pid for pid in recent if alive(pid) and pid in children(master)]
+                check(victims, "a busy worker to kill (recent pids %r)" % recent)
+                victim = victims[-1]
+                before = set(children(master))
+                t0 = time.time()
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+                new = wait_for(lambda: (set(children(master)) - before) or None, 3, 0.005)
+                check(new, "no respawn after kill -9 of %d" % victim)
+                respawn_times.append(time.time() - t0)
+                check(wait_for(lambda: len(children(master)) == 2, 3), "back to 2 workers")
+                time.sleep(1.1)  # longer than a quick failure: not a crash loop
+        ok, errors = load.ok, load.errors
+        check(srv.alive(), "master alive")
+        values = [j["n"] for _, j in ok]
+        eq(len(values), len(set(values)), "no counter value handed out twice")
+        final = int(wjson(srv.port, "get=" + key)["v"])
+        check(len(ok) <= final <= len(ok) + len(errors),
+              "final counter %d within [%d, %d]" % (final, len(ok), len(ok) + len(errors)))
+        times = sorted(t for t, _ in ok)
+        gap = max(b - a for a, b in zip(times, times[1:]))
+        check(gap < 1.0, "the server kept answering (largest gap between answers %.2f s)" % gap)
+        check(len(errors) <= 5 * 4, "at most the in-flight requests of killed workers failed: %d errors %r"
+              % (len(errors), errors[:3]))
+        check(max(respawn_times) < 1.0, "respawned within a second: %r" % respawn_times)
+        log = srv.stderr()
+        eq(len(re.findall(r"killed by signal 9 \(SIGKILL\)", log)), 5, "crashes logged")
+        eq(wjson(srv.port, "set=after-%s&value=ok" % key)["set"], True, "store writable")
+        eq(wjson(srv.port, "get=after-%s" % key)["v"], "ok", "store readable")
+        print("    %d answers, %d failed (killed in flight), respawn %.0f-%.0f ms, final counter %d"
+              % (len(ok), len(errors), min(respawn_times) * 1000, max(respawn_times) * 1000, final))
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def crash_loop_is_throttled(p):
+    srv = start("loop", workers=2)
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        first = children(master)
+        victim = first[0]
+        seen = set(first)
+        for _ in range(6):  # kill the replacement as soon as it appears: quick failures in a row
+            os.kill(victim, signal.SIGKILL)
+            new = wait_for(lambda: (set(children(master)) - seen) or None, 8, 0.002)
+            check(new, "respawned eventually")
+            seen |= new
+            victim = sorted(new)[0]
+        log = srv.stderr()
+        check("crash loop" in log, "crash loop logged:\n" + log[-1500:])
+        check(srv.alive(), "master alive")
+        check(wait_for(lambda: len(children(master)) == 2, 12), "slot refilled after the back-off")
+        eq(get(srv.port, "/hello.php").status, 200, "serving")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def sighup_rolling_restart_keeps_store_and_requests(p):
+    srv = start("hup", workers=2)
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        old = set(children(master))
+        key = "hup-%d" % os.getpid()
+        eq(wjson(srv.port, "set=%s&value=kept" % key)["set"], True, "set before SIGHUP")
+        with Load(srv.port, "sleep=0.01&incr=c" + key, threads=4) as load:
+            time.sleep(0.5)
+            os.kill(master, signal.SIGHUP)
+            check(wait_for(lambda: not (set(children(master)) & old) and len(children(master)) == 2, 10),
+                  "all workers replaced: %r -> %r" % (old, children(master)))
+            time.sleep(0.5)
+        eq(load.errors, [], "requests failed during the rolling restart")
+        values = [j["n"] for _, j in load.ok]
+        eq(sorted(values), list(range(1, len(values) + 1)), "counter continuous across the restart")
+        pids = [j["pid"] for _, j in sorted(load.ok, key=lambda x: x[0])]
+        check(set(pids) & old and set(pids) - old, "answers from old and new workers")
+        eq(wjson(srv.port, "get=" + key)["v"], "kept", "store kept")
+        print("    %d requests during SIGHUP, 0 failed" % len(values))
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def max_requests_recycles(p):
+    srv = start("recycle", workers=1, max_requests=5)
+    try:
+        key = "rec-%d" % os.getpid()
+        got = [wjson(srv.port, "incr=" + key) for _ in range(17)]
+        pids = [j["pid"] for j in got]
+        eq([j["n"] for j in got], list(range(1, 18)), "counter (store survives recycling)")
+        runs = [len(list(g)) for _, g in __import__("itertools").groupby(pids)]
+        # A worker stops accepting after its 5th request; a connection it had already accepted
+        # (the client reconnects at once) is still served, so a worker may answer one more.
+        check(len(runs) >= 3 and all(5 <= r <= 6 for r in runs[:-1]),
+              "each worker recycled after max_requests (5) requests: runs %r" % runs)
+        check(srv.proc.pid not in pids, "PHP runs in a worker, not the master")
+        check("recycled" in srv.stderr(), "recycling logged")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def sigterm_drains_all_workers_exit_0(p):
+    srv = start("term", workers=2)
+    master = srv.proc.pid
+    wait_for(lambda: len(children(master)) == 2, 5)
+    workers = children(master)
+    res = {}
+
+    def slow(i):
+        try:
+            res[i] = get(srv.port, "/worker.php?sleep=1.2", timeout=20)
+        except Exception as e:  # noqa
+            res[i] = e
+
+    ts = [threading.Thread(target=slow, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    time.sleep(0.4)
+    os.kill(master, signal.SIGTERM)
+    for t in ts:
+        t.join()
+    rc = srv.proc.wait(30)
+    for i in range(2):
+        check(not isinstance(res[i], Exception), "in-flight request %d failed: %r" % (i, res[i]))
+        eq(res[i].status, 200, "in-flight request completed")
+    eq(rc, 0, "exit code after SIGTERM")
+    check(not any(alive(w) for w in workers), "workers gone")
+
+
+@test
+def sigquit_stops_at_once(p):
+    srv = start("quit", workers=2)
+    master = srv.proc.pid
+    wait_for(lambda: len(children(master)) == 2, 5)
+    workers = children(master)
+    res = {}
+
+    def slow():
+        try:
+            res["r"] = get(srv.port, "/worker.php?sleep=5", timeout=20)
+        except Exception as e:  # noqa
+            res["r"] = e
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.4)
+    t0 = time.time()
+    os.kill(master, signal.SIGQUIT)
+    rc = srv.proc.wait(10)
+    took = time.time() - t0
+    t.join()
+    check(took < 1.5, "SIGQUIT took %.2f s" % took)
+    check(isinstance(res["r"], Exception), "the 5 s request was cut off: %r" % res["r"])
+    eq(rc, 0, "exit code after SIGQUIT")
+    check(not any(alive(w) for w in workers), "workers gone")
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
+    workdir = tempfile.mkdtemp(prefix="ephpm-workers-")
+    # A private copy: concurrent rebuilds of build/ must not replace the binary mid-test.
+    private = os.path.join(workdir, "ephpm")
+    shutil.copy2(binary, private)
+    CTX.binary = private
+    CTX.workdir = workdir
+    CTX.docroot = os.path.join(workdir, "public")
+    shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
+    e2e.CTX.binary = private
+    passed, failed, failures = 0, 0, []
+    for fn in TESTS:
+        name = fn.__name__
+        if only and only not in name:
+            continue
+        t0 = time.time()
+        try:
+            fn(None)
+            passed += 1
+            print("PASS %-55s %.2fs" % (name, time.time() - t0), flush=True)
+        except Exception as e:  # noqa
+            failed += 1
+            failures.append(name)
+            print("FAIL %-55s %s" % (name, e), flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+    if failed == 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print("work directory kept (server logs *.err): " + workdir)
+        print("failed: " + ", ".join(failures))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
