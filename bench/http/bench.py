@@ -8,9 +8,16 @@ RUNS runs of DURATION seconds after a warm-up. Then idle RSS of `ephpm serve` an
 over a SOAK-second wrk soak. Writes bench/results/http.md (and raw wrk output under
 bench/results/raw/http/).
 
+`ephpm serve` runs twice: with its default (`[php] workers` = one per CPU, key `ephpm`) and with
+`workers = 1` (key `ephpm1`, the single-process mode). A third section, the slow-page mix
+(SLOW=0 skips it), compares `ephpm serve` with `workers = 8` (key `ephpm8`) and nginx + php-fpm
+with 8 children: a wrk with SLOW_CONNECTIONS (32) connections sends a mix where 10 % of the
+requests hit slow.php (usleep 100 ms), while a probe wrk with 4 connections requests hello.php;
+the probe's latency is the latency of fast pages under that load.
+
 Environment: EPHPM_BIN (default build/runtime/ephpm), RUNS (3), DURATION (10), SOAK (60),
 CONNECTIONS (50), NGINX_WORKERS (1), ONLY (comma list of server names), QUICK=1 (1 run of 5 s,
-soak 10 s).
+soak 10 s), SLOW (1), SLOW_CONNECTIONS (32).
 """
 import os
 import platform
@@ -34,10 +41,22 @@ CONNS = int(os.environ.get("CONNECTIONS", "50"))
 NGINX_WORKERS = os.environ.get("NGINX_WORKERS", "1")
 EPHPM = os.path.abspath(os.environ.get("EPHPM_BIN", os.path.join(ROOT, "build/runtime/ephpm")))
 ONLY = [s for s in os.environ.get("ONLY", "").split(",") if s]
+SLOW = os.environ.get("SLOW", "1") != "0"
+SLOW_CONNS = int(os.environ.get("SLOW_CONNECTIONS", "32"))
 
 HELLO = "<?php\necho \"Hello, world!\\n\";\n"
 COUNTER_KV = "<?php\necho ephpm_kv_incr('counter');\n"
 COUNTER_APCU = "<?php\necho apcu_inc('counter', 1, $ok);\n"
+SLOW_PAGE = "<?php\nusleep(100000);\necho \"slow\\n\";\n"
+# wrk script for the slow-page mix: 1 request in 10 goes to slow.php.
+MIX_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  if n % 10 == 0 then return wrk.format("GET", "/slow.php") end
+  return wrk.format("GET", "/hello.php")
+end
+"""
 
 
 STARTED = []  # every process this script started, stopped by pid at the end
@@ -119,6 +138,8 @@ def docroot(name, counter):
         f.write(HELLO)
     with open(os.path.join(d, "counter.php"), "w") as f:
         f.write(counter)
+    with open(os.path.join(d, "slow.php"), "w") as f:
+        f.write(SLOW_PAGE)
     # OPcache's file_update_protection (2 s) would skip caching freshly written scripts.
     old = time.time() - 60
     for fn in os.listdir(d):
@@ -129,17 +150,21 @@ def docroot(name, counter):
 # ------------------------------------------------------------------------------------------------
 
 
-def start_ephpm():
-    d = docroot("ephpm", COUNTER_KV)
+def start_ephpm(workers=None):
+    name = "ephpm" if workers is None else "ephpm%d" % workers
+    d = docroot(name, COUNTER_KV)
     port = free_port()
-    cfg = os.path.join(WORK, "ephpm", "ephpm.toml")
+    cfg = os.path.join(WORK, name, "ephpm.toml")
     with open(cfg, "w") as f:
         f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "public"\n'
                 '[log]\nlevel = "warn"\n' % port)
-    proc = Proc("ephpm", [EPHPM, "serve", "--config", cfg])
+        if workers is not None:
+            f.write("[php]\nworkers = %d\n" % workers)
+    proc = Proc(name, [EPHPM, "serve", "--config", cfg])
     STARTED.append(proc)
     wait_http("http://127.0.0.1:%d/hello.php" % port)
-    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid]}
+    # The master and its worker processes (none with workers = 1).
+    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
 
 
 def start_fpm(children_count):
@@ -202,7 +227,8 @@ def start_php_s():
 
 
 SERVERS = [
-    ("ephpm serve", "ephpm", start_ephpm),
+    ("ephpm serve (workers = %d, the default: one per CPU)" % os.cpu_count(), "ephpm", start_ephpm),
+    ("ephpm serve (workers = 1)", "ephpm1", lambda: start_ephpm(1)),
     ("nginx + php-fpm (static, 2 children)", "fpm2", lambda: start_fpm(2)),
     ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
     ("php -S (OPcache on)", "php-s", start_php_s),
@@ -228,6 +254,41 @@ def wrk(port, page, duration, tag, pids=None):
         cpu_us = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(requests, 1)
     return (rps, p99, (int(errors.group(1)) if errors else 0), (sock_err.group(1) if sock_err else ""),
             cpu_us)
+
+
+def latency_ms(out, pct):
+    m = re.search(r"%s%%\s+([\d.]+)(us|ms|s)\b" % pct, out)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)] if m else float("nan")
+
+
+def slow_mix(port, duration, tag):
+    """The 10 % slow mix on SLOW_CONNS connections plus a 4-connection hello.php probe, at once."""
+    lua = os.path.join(WORK, "mix.lua")
+    with open(lua, "w") as f:
+        f.write(MIX_LUA)
+    mix = subprocess.Popen(["wrk", "-t1", "-c%d" % SLOW_CONNS, "-d%ds" % (duration + 1), "-s", lua,
+                            "--latency", "http://127.0.0.1:%d/" % port],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(0.5)  # the mix is running before the probe starts
+    probe = subprocess.run(["wrk", "-t1", "-c4", "-d%ds" % duration, "--latency",
+                            "http://127.0.0.1:%d/hello.php" % port],
+                           capture_output=True, text=True).stdout
+    mix_out = mix.communicate()[0]
+    with open(os.path.join(RAW, tag + "-mix.txt"), "w") as f:
+        f.write(mix_out)
+    with open(os.path.join(RAW, tag + "-probe.txt"), "w") as f:
+        f.write(probe)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", mix_out).group(1))
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", mix_out + probe)
+    return {"p50": latency_ms(probe, 50), "p99": latency_ms(probe, 99), "mix_rps": rps,
+            "probe_rps": float(re.search(r"Requests/sec:\s+([\d.]+)", probe).group(1)),
+            "errors": int(errs.group(1)) if errs else 0}
+
+
+SLOW_SERVERS = [
+    ("ephpm serve (workers = 8)", "ephpm8", lambda: start_ephpm(8)),
+    ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
+]
 
 
 def main():
@@ -267,6 +328,23 @@ def main():
             if errs or any(r[3] for r in runs):
                 notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
                              (key, page, errs, "; ".join(r[3] for r in runs if r[3])))
+        slow = {}
+        if SLOW and (not ONLY or "slow" in ONLY):
+            running = {key: srv for _, key, srv in servers}
+            mix_servers = [(label, key, running.get(key) or start()) for label, key, start in SLOW_SERVERS]
+            for label, key, srv in mix_servers:
+                slow_mix(srv["port"], 2, "slow-%s-warmup" % key)
+            for i in range(RUNS):
+                for label, key, srv in mix_servers:
+                    r = slow_mix(srv["port"], DURATION, "slow-%s-run%d" % (key, i))
+                    slow.setdefault(key, []).append(r)
+                    print("slow mix run %d %-40s fast p50 %7.2f ms  p99 %7.2f ms  mix %7.0f req/s" %
+                          (i + 1, label, r["p50"], r["p99"], r["mix_rps"]), flush=True)
+            for label, key, srv in mix_servers:
+                if key not in running:
+                    for p in srv["procs"]:
+                        p.stop()
+        results["slow"] = slow
         for label, key, srv in servers:
             if key.startswith("fpm"):
                 notes.append("%s total RSS (nginx + php-fpm master and children) after the runs: %.1f MiB"
@@ -331,11 +409,36 @@ def write_report(results, soak, notes, load_before):
         lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
             label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
     lines.append("")
-    lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the one process; "
+    lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the master and its worker processes; "
                  "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
                  "during a run, divided by the requests completed: the machine time each stack spends per "
                  "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
                  "is not included.\n")
+    w = results.get(("ephpm", "hello.php"))
+    w1 = results.get(("ephpm1", "hello.php"))
+    if w and w1:
+        c2, c1 = results.get(("ephpm", "counter.php")), results.get(("ephpm1", "counter.php"))
+        lines.append("**Worker processes: `workers = %d` = %.2f× the req/s of `workers = 1` on hello.php** "
+                     "(%.2f× on the counter page). Target for 2 workers: ≥ 1.8×.\n"
+                     % (os.cpu_count(), w[0] / w1[0], c2[0] / c1[0] if c2 and c1 else float("nan")))
+    slow = results.get("slow") or {}
+    if slow:
+        lines.append("## Slow-page mix\n")
+        lines.append("A wrk with %d connections sends hello.php, and slow.php (`usleep(100000)`) for every "
+                     "10th request; at the same time a probe wrk with 4 connections requests hello.php. The "
+                     "probe's latency is what a fast page costs while slow requests occupy PHP. Median of %d "
+                     "runs of %d s.\n" % (SLOW_CONNS, RUNS, DURATION))
+        lines.append("| Server | fast-page p50 | fast-page p99 | probe req/s | mix req/s |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for label, key, _ in SLOW_SERVERS:
+            runs = slow.get(key)
+            if not runs:
+                continue
+            med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
+            lines.append("| %s | %.2f ms | %.2f ms %s | %s | %s |" % (
+                label, med("p50"), med("p99"), [round(r["p99"], 1) for r in runs],
+                "{:,.0f}".format(med("probe_rps")), "{:,.0f}".format(med("mix_rps"))))
+        lines.append("")
     best_fpm = None
     for key in ("fpm2", "fpm8"):
         r = results.get((key, "hello.php"))
