@@ -162,6 +162,17 @@ def workers_1_is_single_process(p):
 
 
 @test
+def worker_php_thread_has_a_64mb_stack(p):
+    srv = start("stack", workers=2)
+    try:
+        r = get(srv.port, "/deep.php?n=30000", timeout=30)
+        eq((r.status, r.body), (200, b"30000\n"), "deep recursion in a worker (main thread, RLIMIT_STACK 64 MiB)")
+        check("SIGSEGV" not in srv.stderr(), "no worker crashed")
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
 def two_sleeps_run_in_parallel(p):
     srv = start("parallel", workers=2)
     try:
