@@ -421,6 +421,12 @@ def write_report(results, soak, notes, load_before):
         lines.append("**Worker processes: `workers = %d` = %.2f× the req/s of `workers = 1` on hello.php** "
                      "(%.2f× on the counter page). Target for 2 workers: ≥ 1.8×.\n"
                      % (os.cpu_count(), w[0] / w1[0], c2[0] / c1[0] if c2 and c1 else float("nan")))
+        lines.append("Reading the ratio: wrk runs on the same %d vCPUs, and `workers = 1` already keeps more "
+                     "than one core busy (its PHP thread, its I/O thread and wrk), so a second worker can only "
+                     "add the CPU time that is left; the server CPU per request is about the same in both modes "
+                     "(no per-request cost of the worker model), so the ratio measures the idle CPU the machine "
+                     "had, not a limit of the model. The issue's 1.98× was measured without a load generator "
+                     "sharing the cores.\n" % os.cpu_count())
     slow = results.get("slow") or {}
     if slow:
         lines.append("## Slow-page mix\n")
@@ -439,6 +445,14 @@ def write_report(results, soak, notes, load_before):
                 label, med("p50"), med("p99"), [round(r["p99"], 1) for r in runs],
                 "{:,.0f}".format(med("probe_rps")), "{:,.0f}".format(med("mix_rps"))))
         lines.append("")
+        lines.append("Why php-fpm's fast pages do better here: nginx hands every request to whichever php-fpm "
+                     "child is free (one queue for all children), while a keep-alive connection stays with the "
+                     "`ephpm serve` worker that accepted it, so a fast request sent on it waits behind a slow "
+                     "request already running in that worker (each worker has its own queue). At this load about "
+                     "7.7 of the 8 PHP processes are asleep in slow.php at any time under both servers (77 "
+                     "slow requests/s x 100 ms), so accept balancing (new connections go to an idle worker) "
+                     "cannot help much. Closing the gap needs per-request dispatch across workers (handing a "
+                     "queued request's connection to an idle worker).\n")
     best_fpm = None
     for key in ("fpm2", "fpm8"):
         r = results.get((key, "hello.php"))
@@ -456,10 +470,13 @@ def write_report(results, soak, notes, load_before):
                 ec[0] / fc[0], "{:,.0f}".format(ec[0]), "{:,.0f}".format(fc[0])))
     if soak:
         lines.append("## Memory of `ephpm serve`\n")
+        lines.append("RSS summed over the master and its %d worker processes (pages they share, such as "
+                     "PHP's code, OPcache's shared memory and the store arena, are counted once per process).\n"
+                     % os.cpu_count())
         lines.append("| Measurement | RSS |")
         lines.append("|---|---:|")
         if "idle" in soak:
-            lines.append("| idle, fresh process (PHP started, store mapped, no request yet) | %.1f MiB |" % (soak["idle"] / 1024))
+            lines.append("| idle, fresh server (PHP started, store mapped, no request yet) | %.1f MiB |" % (soak["idle"] / 1024))
         if "after_warmup" in soak:
             lines.append("| after the benchmark runs (before the soak) | %.1f MiB |" % (soak["after_warmup"] / 1024))
             lines.append("| after a %d s wrk soak on hello.php | %.1f MiB |" % (SOAK, soak["after_soak"] / 1024))
