@@ -166,7 +166,12 @@ struct WorkerControl {
   while (std::unique_ptr<PhpJob> job = queue.Pop()) {
     php::ExecuteRequest(job->info, job->writer.get());
     job.reset();
-    if (max_requests > 0 && ++served == max_requests) pthread_kill(control_handle, SIGUSR1);
+    if (max_requests > 0 && ++served == max_requests) {
+      // Stop accepting right here (returns once the acceptor is closed), so at most the one
+      // connection the client opened meanwhile is still taken; the control thread then drains.
+      server.StopAccepting();
+      pthread_kill(control_handle, SIGUSR1);
+    }
   }
   {
     std::lock_guard<std::mutex> lock(control.mu);
