@@ -77,7 +77,13 @@ struct WorkerControl {
 };
 
 [[noreturn]] void WorkerMain(const SupervisorContext& ctx, int slot, int ready_fd) {
-  const config::Config& cfg = *ctx.cfg;
+  // This worker's copy of the config: io_threads = 0 (auto) means the CPUs shared out between
+  // the workers (CPUs - 1 in the single-process mode would give N workers N x (CPUs - 1) threads).
+  config::Config cfg = *ctx.cfg;
+  if (cfg.server.io_threads <= 0) {
+    int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    cfg.server.io_threads = std::max(1, (cpus - 1) / std::max(1, ctx.workers));
+  }
   // The child's only thread is this one (the master is single-threaded when it forks). It
   // inherited the server signal mask; SIGCHLD was blocked for the master's signalfd only.
   sigset_t chld;
