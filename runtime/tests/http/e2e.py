@@ -1044,7 +1044,7 @@ def config_file_not_a_regular_file_exit_2(p):
     with open(big, "w") as f:
         f.write("#" * (1 << 20) + "\n")
     cases = [(fifo, "not a regular file (a FIFO)"), ("/dev/zero", "not a regular file (a character device)"),
-             (CTX.workdir, "is a directory"), (big, "larger than 1 MB (1048578 bytes)")]
+             (CTX.workdir, "is a directory"), (big, "larger than 1 MB (1048577 bytes)")]
     for path, reason in cases:
         err = serve_config_error(path)
         check("%s: cannot read config file: %s" % (path, reason) in err, err)
