@@ -20,14 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "runtime/config/config.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
-
-#if defined(EPHPM_HAVE_CONFIG)
-#include "runtime/config/config.h"
-#endif
 
 #ifndef EPHPM_VERSION
 #define EPHPM_VERSION "0.1.0"
