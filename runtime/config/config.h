@@ -5,7 +5,7 @@
 //    (`--config`, EPHPM_CONFIG): then it is an error.
 //  * Relative paths inside the file (document_root, php.ini_file, log.access_log) are resolved
 //    against the directory that contains the config file. Without a config file they are relative
-//    to the current directory.
+//    to the current directory. [php] worker_script is relative to document_root (as in ePHPm).
 //  * Unknown tables and keys are errors, except in [kv], where ePHPm's keys that we do not
 //    implement (compression*, secret, [kv.redis_compat]) and any other unknown key are accepted
 //    with a warning so ePHPm configs still load.
