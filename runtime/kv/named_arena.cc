@@ -186,7 +186,9 @@ bool Arena::CreateNamedObject(const ArenaLayout& l, std::string* error) {
         return false;
       }
     }
-    shm_unlink(name);  // ours, and stale (owner gone), unusable, or already gone
+    // Ours, and stale (owner gone), unusable (corrupt, another version, a widened mode: even if its
+    // server still runs, nobody may attach to it any more), or already gone: replace it.
+    shm_unlink(name);
     fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
   }
   if (fd < 0) {

@@ -23,8 +23,9 @@ const char* EvictionPolicyName(EvictionPolicy policy);
 bool ParseMemorySize(std::string_view text, uint64_t* bytes, std::string* error);
 
 struct Options {
-  // Bytes of entry storage (keys, values, entry headers). 0 = unlimited: a large address range
-  // (kUnlimitedReserve, capped at half the machine's RAM) is reserved and committed lazily.
+  // Bytes of entry storage (keys, values, entry headers). A named arena reserves this (plus its
+  // index) in /dev/shm at creation. 0 = unlimited: a large address range (kUnlimitedReserve,
+  // capped at half the machine's RAM) is mapped and committed lazily, never reserved.
   uint64_t memory_limit = 256ull << 20;
   EvictionPolicy eviction_policy = EvictionPolicy::kAllKeysLru;
   // Power of two, 1..4096. Each shard owns memory_limit / shards bytes, so that is also the largest
