@@ -159,8 +159,8 @@ int ServeMain(const ServeOptions& opts) {
     Fail(err);
     return 1;
   }
-  std::string store_name = kv::Store::NameFor(
-      cfg.source_path.empty() ? "listen:" + cfg.server.listen : cfg.source_path);
+  std::string store_name = kv::Store::NameFor(cfg.source_path, cfg.server.listen);
+  kv::SetEventLog([](const std::string& message) { spdlog::warn("{}", message); });
   std::unique_ptr<kv::Store> store = kv::Store::CreateNamed(store_name, cfg.kv.options, &err);
   if (!store) {
     Fail("kv store: " + err);

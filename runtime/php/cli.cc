@@ -563,13 +563,14 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
   *attached = false;
   if (!config_path.empty()) {
     std::string attach_error;
-    auto shared = kv::Store::AttachNamed(kv::Store::NameFor(config_path), &attach_error);
+    kv::AttachError why = kv::AttachError::kNone;
+    auto shared =
+        kv::Store::AttachNamed(kv::Store::NameFor(config_path, ""), &why, &attach_error);
     if (shared) {
       *attached = true;
       return shared;
     }
-    bool no_server = attach_error.rfind("no running ephpm server", 0) == 0 ||
-                     attach_error.find("no longer running") != std::string::npos;
+    bool no_server = why == kv::AttachError::kNotFound || why == kv::AttachError::kOwnerGone;
     if (!no_server) {
       fprintf(stderr,
               "ephpm php: cannot attach to the store of the ephpm serve for %s: %s; using a "
@@ -583,6 +584,12 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
     }
   }
   return kv::Store::CreateShared(options, error);
+}
+
+// The store's events (a shard discarded because its lock holder died) go to stderr, where the
+// other warnings of `ephpm php` go.
+void LogKvEvent(const std::string& message) {
+  fprintf(stderr, "ephpm php: warning: %s\n", message.c_str());
 }
 
 // PHP_BINARY: our own executable, preferably the `ephpm-php` multi-call link next to it (which
@@ -676,6 +683,7 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   }
   SetupProcessSignals(SignalPolicy::kCli);
   bool attached = false;
+  kv::SetEventLog(LogKvEvent);
   std::unique_ptr<kv::Store> store =
       OpenCliStore(kv_options, config_path, explicit_config, &attached, &error);
   if (!store) {
