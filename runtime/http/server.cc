@@ -732,7 +732,8 @@ struct Server::Impl {
       // Before any body byte is read: a request we cannot frame ends the connection.
       FramingVerdict framing = CheckFraming(FramingFields(req));
       if (!framing.ok()) {
-        spdlog::debug("{}: {} ({})", remote.address().to_string(), framing.status, framing.reason);
+        spdlog::debug("{}: request refused with {}: {}", remote.address().to_string(), framing.status,
+                      framing.reason);
         co_await SendError(stream, framing.status, version, false, head);
         break;
       }
