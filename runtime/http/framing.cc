@@ -84,25 +84,20 @@ FramingVerdict CheckTransferEncoding(const RequestHead& head) {
 
 FramingVerdict CheckContentLength(const RequestHead& head) {
   std::optional<uint64_t> length;
-  bool valid = true;
   for (std::string_view line : head.content_length) {
-    size_t elements = 0;
-    ForEachListElement(line, [&](std::string_view element) {
-      ++elements;
-      uint64_t v;
-      if (!ParseDecimal(element, &v) || (length && *length != v)) {
-        valid = false;
-      } else {
-        length = v;
+    // Every element must be a number, unlike other lists where empty elements are skipped: "5,"
+    // or "" hides a value another parser may read differently.
+    for (;;) {
+      size_t comma = line.find(',');
+      uint64_t value;
+      if (!ParseDecimal(TrimOws(line.substr(0, comma)), &value) || (length && *length != value)) {
+        return Reject(400, "invalid or conflicting Content-Length");
       }
-    });
-    // Unlike other lists, an empty Content-Length element is an error ("5," or ""): it hides a
-    // value another parser may read differently.
-    size_t separators = 0;
-    for (char c : line) separators += c == ',';
-    if (elements == 0 || elements != separators + 1) valid = false;
+      length = value;
+      if (comma == std::string_view::npos) break;
+      line.remove_prefix(comma + 1);
+    }
   }
-  if (!valid) return Reject(400, "invalid or conflicting Content-Length");
   return {};
 }
 

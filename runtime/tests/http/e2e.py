@@ -911,6 +911,9 @@ SMUGGLING = [
     ("POST /hello.php HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
      "0\r\n\r\n" + SMUGGLED, 400, "TE on HTTP/1.0"),
     ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n" + SMUGGLED, 400, "empty TE"),
+    # Beast joins an obs-fold continuation line to the value: the combined list counts.
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n , identity\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE folded onto a second line"),
 ]
 
 
@@ -966,6 +969,8 @@ def hostile_invalid_host_400(p):
     eq(r.status, 400, "invalid Host on HTTP/1.0")
     r = raw(p, "GET /a.txt HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")
     eq(r.status, 400, "two Host headers on HTTP/1.0")
+    r = raw(p, "GET /a.txt HTTP/1.1\r\nHost: x\r\n :-5\r\n\r\n")
+    eq(r.status, 400, "Host with an obs-fold")
 
 
 @test
