@@ -24,14 +24,10 @@
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/version.h"
 
-#if defined(EPHPM_HAVE_CONFIG)
 #include "runtime/config/config.h"
-#endif
 
-#ifndef EPHPM_VERSION
-#define EPHPM_VERSION "0.1.0"
-#endif
 
 // Exported by libphp but not declared in any installed header.
 extern "C" {
@@ -544,7 +540,6 @@ bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::stri
   *config_path = path;
   *explicit_config = explicit_path;
   if (path.empty()) return true;  // defaults
-#if defined(EPHPM_HAVE_CONFIG)
   config::Config cfg;
   config::LoadResult r = config::Load(path, explicit_path, &cfg);
   for (const std::string& w : r.warnings) fprintf(stderr, "ephpm php: warning: %s\n", w.c_str());
@@ -555,21 +550,11 @@ bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::stri
   *options = cfg.kv.options;
   if (!cfg.source_path.empty()) *config_path = cfg.source_path;
   return true;
-#else
-  if (explicit_path && !FileExists(path)) {
-    *error = path + ": cannot open the config file";
-    return false;
-  }
-  fprintf(stderr,
-          "ephpm php: warning: this build has no config loader; ignoring %s, [kv] defaults used\n",
-          path.c_str());
-  return true;
-#endif
 }
 
 // The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7 and 4.1).
 //
-// Attach rule (issue 6): when a config file is in use (`config_path` is the absolute path that
+// Attach rule: when a config file is in use (`config_path` is the absolute path that
 // runtime/config's Load() returned, the very string `ephpm serve` derives its store name from) and
 // an `ephpm serve` started with that file is running, use the server's named arena, so
 // `ephpm --config same.toml php bin/console cache:pool:clear` reaches the server's store. The
@@ -728,7 +713,6 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   }
   options.ini_scan_dir = kDebianCliScanDir;
   options.kv_store = store.get();
-  options.test_hooks = EnvFlag("EPHPM_TEST_HOOKS", false);
 
   std::string exe = ExecutableLocation();
   InitCliModule(exe.empty() ? nullptr : exe.c_str());

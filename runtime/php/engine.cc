@@ -67,7 +67,6 @@ bool EngineStartup(sapi_module_struct* module, const EngineOptions& options, std
     return false;
   }
   SetKvStore(options.kv_store);
-  SetTestHooksEnabled(options.test_hooks);
 
   // Build every buffer before PHP runs, so nothing below can throw.
   std::string ini;
@@ -131,8 +130,6 @@ void EngineShutdown() {
   }
   StopTestHookThreads();
 }
-
-bool EngineStarted() { return g_started; }
 
 void BeginRequest() {
   // php_request_shutdown() already released the previous message (php_free_request_globals);
