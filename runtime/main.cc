@@ -5,7 +5,7 @@
 //   ephpm serve [--config FILE] ...                       runtime/http/serve.h
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
-// (embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
+// (docs/embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
 // the build next to `ephpm`), which behaves exactly like `ephpm php`; PHP_BINARY points at it so
 // tools that re-run PHP_BINARY with php-cli options (PHPUnit process isolation) keep working.
 #include <stdio.h>

@@ -87,18 +87,31 @@ class EphpmKvAdapter extends AbstractAdapter
     protected function doFetch(array $ids): iterable
     {
         if (1 === \count($ids)) {
-            // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize().
-            $id = self::toId(reset($ids));
-            $key = self::encodeId($id);
+            // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize(). This is
+            // the hot path of a cache, so toId() and encodeId() are inlined here.
+            $id = reset($ids);
+            if (!\is_string($id)) {
+                $id = self::toId($id);
+            }
+            $key = 1 === preg_match(self::PLAIN_ID, $id) ? $id : self::encodeId($id);
             $raw = $this->ops->get($key);
             if (null === $raw) {
                 return [];
             }
-            if (null !== $this->memo && $this->memo->lookup($key, $raw, $value)) {
-                return [$id => $value];
+            if (null === $this->memo) {
+                return $this->unmarshallAll([$key => $raw], [$key => $id]);
+            }
+            $value = $this->memo->lookup($key, $raw);
+            if (null === $value) {
+                try {
+                    $value = $this->marshaller->unmarshall($raw);
+                } catch (\Throwable $e) {
+                    return self::yieldThenThrow([], self::asException($e));
+                }
+                $this->memo->learn($key, $raw, $value);
             }
 
-            return $this->unmarshallAll([$key => $raw], [$key => $id]);
+            return [$id => $value];
         }
 
         $keys = [];
@@ -135,17 +148,14 @@ class EphpmKvAdapter extends AbstractAdapter
             if (!isset($byKey[$key])) {
                 continue; // never yield an id nobody asked for
             }
-            if (null !== $memo && $memo->lookup($key, $bytes, $value)) {
+            if (null !== $memo && null !== $value = $memo->lookup($key, $bytes)) {
                 $values[$byKey[$key]] = $value;
                 continue;
             }
             try {
                 $values[$byKey[$key]] = $value = $this->marshaller->unmarshall($bytes);
             } catch (\Throwable $e) {
-                // An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling.
-                $error ??= $e instanceof \Exception
-                    ? $e
-                    : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
+                $error ??= self::asException($e);
                 continue;
             }
             $memo?->learn($key, $bytes, $value);
@@ -235,6 +245,14 @@ class EphpmKvAdapter extends AbstractAdapter
         }
 
         throw new \UnexpectedValueException('Cache ids are strings, got ' . get_debug_type($id) . '.');
+    }
+
+    /** An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling. */
+    private static function asException(\Throwable $e): \Exception
+    {
+        return $e instanceof \Exception
+            ? $e
+            : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
     }
 
     /**

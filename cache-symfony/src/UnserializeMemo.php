@@ -38,17 +38,12 @@ final class UnserializeMemo
     private array $shared = [];
 
     /**
-     * When the value of $raw read under $key can be handed out without unserialize(): sets $value and returns true.
+     * The value of $raw read under $key when it can be handed out without unserialize(), else null. A shared value is
+     * never null itself (isShareable() needs MIN_BYTES of serialized data; null serializes to "N;").
      */
-    public function lookup(int|string $key, string $raw, mixed &$value): bool
+    public function lookup(int|string $key, string $raw): mixed
     {
-        if (isset($this->shared[$key]) && $this->seen[$key] === $raw) {
-            $value = $this->shared[$key];
-
-            return true;
-        }
-
-        return false;
+        return isset($this->shared[$key]) && $this->seen[$key] === $raw ? $this->shared[$key] : null;
     }
 
     /**

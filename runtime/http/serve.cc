@@ -29,7 +29,7 @@
 namespace ephpm::http {
 namespace {
 
-constexpr size_t kPhpThreadStack = 64ull << 20;  // embedding-php.md section 11
+constexpr size_t kPhpThreadStack = 64ull << 20;  // docs/embedding-php.md section 11
 
 struct PhpThreadState {
   php::RequestSapiOptions options;

@@ -1,4 +1,4 @@
-// The HTTP/1.1 front end of `ephpm serve` (embedding-php.md section 15).
+// The HTTP/1.1 front end of `ephpm serve` (docs/embedding-php.md section 15).
 //
 //  * N I/O threads, one io_context each; connections are spread round-robin. Each connection is
 //    one coroutine that reads a whole request (headers, then the body up to max_body_size),

@@ -37,7 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr rlim_t kMainStack = 64ull << 20;  // embedding-php.md section 11
+constexpr rlim_t kMainStack = 64ull << 20;  // docs/embedding-php.md section 11
 
 // A worker that dies within this time of its start counts as a quick failure; after
 // kFreeQuickFailures of them in a row, respawns of that slot back off (crash loop).

@@ -39,7 +39,7 @@ struct SupervisorContext {
   int workers = 2;     // resolved (>= 1)
 };
 
-// Raises the soft RLIMIT_STACK to at least 64 MiB (embedding-php.md section 11) so the main
+// Raises the soft RLIMIT_STACK to at least 64 MiB (docs/embedding-php.md section 11) so the main
 // thread, which runs PHP in every worker, may grow that far. Call before PHP starts. Returns
 // false (and logs) when the hard limit is lower; the stack is then whatever the limit allows.
 bool RaiseMainStackLimit();

@@ -50,7 +50,7 @@ struct ChunkHeader {
 
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
-// A versioned watch slot (kv-contract.md 4.6). `hash` identifies the key: two keys sharing a
+// A versioned watch slot (docs/kv-contract.md 4.6). `hash` identifies the key: two keys sharing a
 // 64-bit hash share a slot, which can only cause a spurious wake-up (allowed: waiters re-read).
 struct WatchSlot {
   uint64_t hash;

@@ -60,7 +60,7 @@ uint32_t BuildWithEviction(ShardView& view, uint32_t exclude, BuildFn build, boo
 }
 
 // What every keyed operation starts with: the key's hash, its shard locked, and its entry looked up,
-// an expired entry already reaped (expired means absent, kv-contract.md section 1).
+// an expired entry already reaped (expired means absent, docs/kv-contract.md section 1).
 struct KeyOp {
   KeyOp(Arena* arena, std::string_view k)
       : hash(HashKey(arena, k)),

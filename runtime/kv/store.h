@@ -1,6 +1,6 @@
 // ephpm's key-value store: one memory arena shared by every process that serves PHP.
 //
-// Contract (the PHP-facing rules live in shared/docs/kv-contract.md; this header is their C++ form):
+// Contract (the PHP-facing rules live in docs/kv-contract.md; this header is their C++ form):
 //  * Keys and values are byte strings; NUL and non-UTF-8 bytes are allowed. A key longer than
 //    kMaxKeyLength is a caller error: every keyed method returns the "missing"/"refused" result
 //    without touching the store (the PHP layer throws ValueError before calling in).

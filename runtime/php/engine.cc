@@ -24,7 +24,7 @@ char* g_ini_override = nullptr;  // malloc'ed php_ini_path_override
 sapi_module_struct* g_module = nullptr;
 
 // The additional module is registered by php_module_startup() itself, so every SAPI gets the
-// `ephpm` extension the same way (embedding-php.md section 3).
+// `ephpm` extension the same way (docs/embedding-php.md section 3).
 int EngineModuleStartup(sapi_module_struct* module) {
   return php_module_startup(module, EphpmModuleEntry()) == SUCCESS ? SUCCESS : FAILURE;
 }

@@ -72,7 +72,7 @@ struct EngineOptions {
   std::string ini_scan_dir;
 
   // The store behind ephpm_kv_*. Required (a store always exists before the first line of PHP,
-  // kv-contract.md section 1); it must outlive EngineShutdown().
+  // docs/kv-contract.md section 1); it must outlive EngineShutdown().
   ephpm::kv::Store* kv_store = nullptr;
 };
 
@@ -118,7 +118,7 @@ void CancelKvWaits();
 void ResetKvWaitCancel();
 
 // ---------------------------------------------------------------------------------------------
-// Signals (embedding-php.md section 7). Call SetupProcessSignals() first thing in main(), before
+// Signals (docs/embedding-php.md section 7). Call SetupProcessSignals() first thing in main(), before
 // any thread exists, so the mask is inherited.
 // ---------------------------------------------------------------------------------------------
 

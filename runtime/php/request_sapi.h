@@ -1,5 +1,5 @@
 // runtime/php/request_sapi.h: the SAPI `ephpm serve` runs HTTP requests through (SAPI name
-// "fpm-fcgi", so OPcache stays on; embedding-php.md sections 2, 5, 8, 10, 12, 13).
+// "fpm-fcgi", so OPcache stays on; docs/embedding-php.md sections 2, 5, 8, 10, 12, 13).
 //
 // Plain C++ interface (no PHP headers), used by runtime/http. Everything except the watchdog
 // runs on the one PHP thread of the process:

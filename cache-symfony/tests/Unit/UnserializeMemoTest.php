@@ -37,14 +37,13 @@ final class UnserializeMemoTest extends AdapterTestCase
     {
         $memo = new UnserializeMemo();
         $raw = serialize(self::bigArray());
-        $value = null;
-        self::assertFalse($memo->lookup('k', $raw, $value), 'never read');
+        self::assertNull($memo->lookup('k', $raw), 'never read');
         $memo->learn('k', $raw, unserialize($raw));
-        self::assertFalse($memo->lookup('k', $raw, $value), 'read once: only recorded');
+        self::assertNull($memo->lookup('k', $raw), 'read once: only recorded');
         $memo->learn('k', $raw, unserialize($raw));
-        self::assertTrue($memo->lookup('k', $raw, $value), 'read twice: shared from now on');
+        self::assertNotNull($value = $memo->lookup('k', $raw), 'read twice: shared from now on');
         self::assertSame(self::bigArray(), $value);
-        self::assertFalse($memo->lookup('other', $raw, $value), 'per key');
+        self::assertNull($memo->lookup('other', $raw), 'per key');
     }
 
     public function testChangedBytesAreNeverHandedOutAndStartOver(): void
@@ -54,13 +53,12 @@ final class UnserializeMemoTest extends AdapterTestCase
         $y = serialize(self::bigArray('y'));
         $memo->learn('k', $x, unserialize($x));
         $memo->learn('k', $x, unserialize($x));
-        $value = null;
-        self::assertFalse($memo->lookup('k', $y, $value), 'other bytes under the same key');
+        self::assertNull($memo->lookup('k', $y), 'other bytes under the same key');
         $memo->learn('k', $y, unserialize($y));
-        self::assertFalse($memo->lookup('k', $x, $value), 'the old bytes are forgotten');
-        self::assertFalse($memo->lookup('k', $y, $value), 'the new bytes were read once only');
+        self::assertNull($memo->lookup('k', $x), 'the old bytes are forgotten');
+        self::assertNull($memo->lookup('k', $y), 'the new bytes were read once only');
         $memo->learn('k', $y, unserialize($y));
-        self::assertTrue($memo->lookup('k', $y, $value));
+        self::assertNotNull($value = $memo->lookup('k', $y));
         self::assertSame(self::bigArray('y'), $value);
     }
 
@@ -89,8 +87,7 @@ final class UnserializeMemoTest extends AdapterTestCase
         for ($i = 0; $i < 3; ++$i) {
             $memo->learn('k', $small, 'tiny');
         }
-        $value = null;
-        self::assertFalse($memo->lookup('k', $small, $value));
+        self::assertNull($memo->lookup('k', $small));
     }
 
     public function testTrimmingForgetsTheOlderHalf(): void
@@ -104,9 +101,8 @@ final class UnserializeMemoTest extends AdapterTestCase
         $memo->learn('k0', $raw(0), unserialize($raw(0)));
         $last = UnserializeMemo::MAX_ENTRIES;
         $memo->learn("k$last", $raw($last), unserialize($raw($last)));
-        $value = null;
-        self::assertFalse($memo->lookup('k0', $raw(0), $value), 'k0 starts over after trimming');
-        self::assertTrue($memo->lookup("k$last", $raw($last), $value), 'the newest entry was kept');
+        self::assertNull($memo->lookup('k0', $raw(0)), 'k0 starts over after trimming');
+        self::assertNotNull($value = $memo->lookup("k$last", $raw($last)), 'the newest entry was kept');
         self::assertSame($last, \is_array($value) ? $value['i'] : null);
     }
 
