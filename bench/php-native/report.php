@@ -110,10 +110,10 @@ foreach ([
         . ($cpuUs ? number_format($cpuUs / 1000, 2) . ' | ' . number_format($cpuUs / $cpuBase, 2) . '×' : '— | —') . " |\n";
 }
 
-// Targets from issue 3.
+// Targets (docs/anchors.md section 6).
 $get = $by['get 64 B']['ephpm'] ?? null;
 $apcuGet = $by['get 64 B']['apcu'] ?? null;
-echo "\n## Targets (issue 3)\n\n";
+echo "\n## Targets (docs/anchors.md section 6)\n\n";
 if ($get && $apcuGet) {
     $r = $get['median'] / $apcuGet['median'];
     echo '- ' . ($r <= 0.4 ? '**met**' : '**not met**') . ': `ephpm_kv_get` 64 B hit ≤ 0.4× `apcu_fetch` in the same run: ' . number_format($r, 2) . "×\n";

@@ -149,7 +149,7 @@ int ServeMain(const ServeOptions& opts) {
   php_options.post_max_size = cfg.server.max_body_size;
   for (const auto& [k, v] : cfg.php.ini) php_options.ini_overrides.push_back(k + "=" + v);
 
-  // --- prefork mode (issue 8): workers > 1, or recycling ----------------------------------------
+  // --- prefork mode: workers > 1, or recycling ----------------------------------------
   int workers = cfg.php.workers;
   if (workers <= 0) workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (workers > 1 || cfg.php.max_requests > 0) {

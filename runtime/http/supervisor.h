@@ -1,4 +1,4 @@
-// Prefork mode of `ephpm serve` (`[php] workers` > 1 or `[php] max_requests` > 0; issue 8).
+// Prefork mode of `ephpm serve` (`[php] workers` > 1 or `[php] max_requests` > 0).
 //
 // The master (the process `serve` started in) has already loaded the config, opened the listening
 // socket, created the named store arena (MAP_SHARED) and run PHP module startup ONCE on its main
