@@ -53,8 +53,20 @@ inline zend_long ClampToLong(uint64_t v) {
 }
 
 // The Error thrown for a Guard() code other than kGuardOk.
-ZEND_COLD void ThrowStoreFailure(int guard);
-ZEND_COLD void ThrowNoStore();
+ZEND_COLD inline void ThrowStoreFailure(int guard) {
+  if (guard == kGuardNoMemory) {
+    zend_throw_error(nullptr, "%s(): out of memory while copying a value from the key-value store",
+                     get_active_function_name());
+  } else {
+    zend_throw_error(nullptr, "%s(): internal error in the key-value store",
+                     get_active_function_name());
+  }
+}
+
+ZEND_COLD inline void ThrowNoStore() {
+  zend_throw_error(nullptr, "%s(): the ephpm key-value store is not available",
+                   get_active_function_name());
+}
 
 }  // namespace ephpm::php::binding
 

@@ -5,11 +5,9 @@
 // Every function follows the boundary rules of kv_binding.h. The store copies read values into a
 // per-thread scratch std::string (or a stack buffer for small ones) before we build zvals.
 // Misses and refusals are silent (false / null / -2); only argument errors throw.
-#include <algorithm>
 #include <atomic>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "runtime/kv/store.h"
 #include "runtime/php/engine.h"
@@ -22,21 +20,6 @@
 
 namespace ephpm::php::binding {
 ephpm::kv::Store* g_store = nullptr;
-
-ZEND_COLD void ThrowStoreFailure(int guard) {
-  if (guard == kGuardNoMemory) {
-    zend_throw_error(nullptr, "%s(): out of memory while copying a value from the key-value store",
-                     get_active_function_name());
-  } else {
-    zend_throw_error(nullptr, "%s(): internal error in the key-value store",
-                     get_active_function_name());
-  }
-}
-
-ZEND_COLD void ThrowNoStore() {
-  zend_throw_error(nullptr, "%s(): the ephpm key-value store is not available",
-                   get_active_function_name());
-}
 }  // namespace ephpm::php::binding
 
 namespace {

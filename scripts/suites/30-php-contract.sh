@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/build.sh release ephpm ephpm-test-hooks >/dev/null || { echo "build failed"; exit 1; }
 EPHPM=$PWD/build/runtime/ephpm
-EPHPM_TEST_HOOKS_BIN=$PWD/build/runtime/ephpm-test-hooks
+HOOKS_BIN=$PWD/build/runtime/ephpm-test-hooks
 status=0
 echo "--- arginfo headers vs stubs (gen_stub.php)"
 bash scripts/gen-arginfo.sh --check || { echo "--- arginfo: FAILED"; status=1; }
@@ -36,7 +36,7 @@ TOML
 
 run "contract (default [kv], sweeper on)" -- "$T/contract_test.php"
 run "reflection vs ephpm_kv.stub.php, strict_types" -- "$T/reflection_test.php" "$T/strict_test.php"
-bin=$EPHPM_TEST_HOOKS_BIN run "thread wake-up, cancellation, watch slots, C++ boundary (ephpm-test-hooks)" -- "$T/hooks_test.php"
+bin=$HOOKS_BIN run "thread wake-up, cancellation, watch slots, C++ boundary (ephpm-test-hooks)" -- "$T/hooks_test.php"
 run "lazy expiry (EPHPM_KV_SWEEPER=0)" EPHPM_KV_SWEEPER=0 -- "$T/nosweeper_test.php"
 run "[kv] from EPHPM_CONFIG: 1MB noeviction" EPHPM_CONFIG="$tmp/tiny.toml" -- "$T/config_test.php"
 exit $status
