@@ -2,7 +2,7 @@
 //
 //   ephpm php [php-cli options] script.php [args...]     runtime/php/cli.h (dispatched by hand)
 //   ephpm --config FILE php ...                           same, with FILE's [kv] section
-//   ephpm serve [--config FILE] ...                       runtime/http/serve.h
+//   ephpm serve [--config FILE] ...                       runtime/http/serve_main.h
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
 // (docs/embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
@@ -15,7 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "runtime/http/serve.h"
+#include "runtime/http/serve_main.h"
 #include "runtime/php/cli.h"
 #include "runtime/version.h"
 
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   php->allow_extras();
   php->prefix_command();
 
-  // `ephpm serve`: HTTP server (runtime/http/serve.h). --config may come before or after `serve`.
+  // `ephpm serve`: HTTP server (runtime/http/serve_main.h). --config may come before or after `serve`.
   ephpm::http::ServeOptions serve_options;
   CLI::App* serve = app.add_subcommand("serve", "Serve the document root over HTTP with PHP");
   serve->add_option("--config", serve_options.config_path,
