@@ -133,6 +133,7 @@ awaitable<bool> RelayPhpResponse(Server::Impl& impl, beast::tcp_stream& stream,
       co_await exchange.signal().async_wait(redirect_error(use_awaitable, ec));
       continue;
     }
+    if (impl.stopping) keep_alive = false;  // draining: this is the connection's last response
     if (e.complete) {
       *status = e.status;
       if (!ok) break;
