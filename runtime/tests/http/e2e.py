@@ -800,8 +800,9 @@ def client_disconnect_mid_stream(p):
 
 @test
 def slow_reader_stream_watchdog(p):
-    # The client never reads: PHP blocks at the streaming high-water mark; the watchdog must
-    # still bring the PHP thread back (and not kill the server after its grace period).
+    # The client never reads and the script never ends: once the client is 128 MiB behind (the
+    # server's response buffer) PHP waits; the watchdog must still bring the PHP thread back (and
+    # not kill the server after its grace period).
     c = Conn(p)
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     c.send("GET /flood.php HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -1097,6 +1098,61 @@ def sigint_exits_0(p):
     srv.start()
     eq(get(srv.port, "/hello.php").status, 200, "serving")
     eq(srv.stop(signal.SIGINT), 0, "exit code after SIGINT")
+
+
+def read_chunked_body_of_s(conn, timeout=60):
+    """Reads a chunked 200 response whose body is all b"s" (stream_big.php) without keeping it:
+    returns the number of body bytes, or -1 when a byte is not "s"."""
+    conn.sock.settimeout(timeout)
+    raw = bytearray(conn.buf)
+    while not raw.endswith(b"\r\n0\r\n\r\n"):
+        chunk = conn.sock.recv(1 << 20)
+        if not chunk:
+            raise EOFError("connection closed")
+        raw += chunk
+    head_end = raw.index(b"\r\n\r\n")
+    check(raw.startswith(b"HTTP/1.1 200"), "status line %r" % bytes(raw[:40]))
+    pos, total = head_end + 4, 0
+    while True:
+        eol = raw.index(b"\r\n", pos)
+        size = int(bytes(raw[pos:eol]).split(b";")[0], 16)
+        if size == 0:
+            return total
+        if raw.count(b"s", eol + 2, eol + 2 + size) != size:
+            return -1
+        total += size
+        pos = eol + 2 + size + 2
+
+
+@test
+def slow_reader_does_not_hold_php(p):
+    # One PHP thread (workers = 1). A client that does not read a 48 MiB streamed response (more
+    # than the kernel's socket buffers hold): the output goes to the server's buffer (memory, then
+    # a temp file), the script runs to its end and the PHP thread serves the next requests at
+    # once; the client still gets every byte, in order.
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "", "workers = 1"), "slowread")
+    srv.start()
+    try:
+        key = "slowread-%d" % os.getpid()
+        c = Conn(srv.port, timeout=30)
+        c.send("GET /stream_big.php?mb=48&key=%s HTTP/1.1\r\nHost: x\r\n\r\n" % key)
+        t0 = time.time()
+        done = None
+        while time.time() - t0 < 10:
+            eq(get(srv.port, "/hello.php").status, 200, "PHP answers while the slow client reads nothing")
+            if get(srv.port, "/worker.php?get=" + key).json()["v"] == "finished":
+                done = time.time() - t0
+                break
+            time.sleep(0.1)
+        check(done is not None, "the 48 MiB script did not finish while its client was not reading")
+        t1 = time.time()
+        eq(get(srv.port, "/hello.php").body, b"Hello, world!\n", "PHP thread free")
+        check(time.time() - t1 < 1, "hello waited %.1f s" % (time.time() - t1))
+        eq(read_chunked_body_of_s(c), 48 << 20, "the slow client got the whole body, intact")
+        c.close()
+        print("    script finished %.2f s after the request while its client read nothing" % done)
+    finally:
+        eq(srv.stop(), 0, "exit code")
 
 
 @test

@@ -179,8 +179,10 @@ def two_sleeps_run_in_parallel(p):
     srv = start("parallel", workers=2)
     try:
         wait_for(lambda: len(children(srv.proc.pid)) == 2, 5)
-        best = None
-        for _ in range(3):
+        # A forked worker accepts a few milliseconds after it exists: a round in which one worker
+        # took both connections is repeated, not failed.
+        rounds = []
+        for _ in range(5):
             res = {}
 
             def one(i):
@@ -194,12 +196,15 @@ def two_sleeps_run_in_parallel(p):
                 t.join()
             took = time.time() - t0
             check(len(res) == 2, "both answered")
-            eq(len(set(res.values())), 2, "the two sleeps ran in two different workers")
-            best = took if best is None else min(best, took)
-            if best < 0.8:
+            rounds.append((round(took, 2), len(set(res.values()))))
+            if len(set(res.values())) == 2 and took < 0.8:
                 break
-        check(best < 0.8, "two 500 ms sleeps took %.2f s (expected ~0.5 s, not 1 s)" % best)
-        print("    two 500 ms sleeps: %.3f s" % best)
+            time.sleep(0.2)
+        took, workers = rounds[-1]
+        check(workers == 2 and took < 0.8,
+              "two 500 ms sleeps in two different workers in ~0.5 s (not 1 s); rounds (s, workers): %r"
+              % rounds)
+        print("    two 500 ms sleeps: %.3f s" % took)
     finally:
         eq(srv.stop(), 0, "exit code")
 
