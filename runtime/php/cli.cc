@@ -1,4 +1,4 @@
-// runtime/php/cli.cc: `ephpm php`, a php-cli emulation (embedding-php.md section 16) on top of
+// runtime/php/cli.cc: `ephpm php`, a php-cli emulation (docs/embedding-php.md section 16) on top of
 // the shared engine (engine.h), with a real ephpm_kv store for the process lifetime.
 //
 // Structure: PhpCliMain() does everything C++ (argument parsing, config, store, sweeper, engine
@@ -20,18 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "runtime/config/config.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/version.h"
 
-#if defined(EPHPM_HAVE_CONFIG)
-#include "runtime/config/config.h"
-#endif
-
-#ifndef EPHPM_VERSION
-#define EPHPM_VERSION "0.1.0"
-#endif
 
 // Exported by libphp but not declared in any installed header.
 extern "C" {
@@ -527,49 +522,28 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Which config `ephpm php` reads: `ephpm --config FILE php`, else $EPHPM_CONFIG, else
-// ./ephpm.toml if it exists, else none (built-in [kv] defaults). Only [kv] is used.
+// The config `ephpm php` reads: the file config::Locate() names, as for `serve`; only [kv] is
+// used. *config_path becomes the absolute path of the file in use ("" for built-in defaults),
+// the string `serve` derives its store name from.
 bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::string* config_path,
                    bool* explicit_config, std::string* error) {
-  std::string path = flag_path;
-  bool explicit_path = !path.empty();
-  if (path.empty()) {
-    const char* env = getenv("EPHPM_CONFIG");
-    if (env != nullptr && env[0] != '\0') {
-      path = env;
-      explicit_path = true;
-    }
-  }
-  if (path.empty() && FileExists("ephpm.toml")) path = "ephpm.toml";
-  *config_path = path;
-  *explicit_config = explicit_path;
-  if (path.empty()) return true;  // defaults
-#if defined(EPHPM_HAVE_CONFIG)
+  config::ConfigLocation where = config::Locate(flag_path);
   config::Config cfg;
-  config::LoadResult r = config::Load(path, explicit_path, &cfg);
+  config::LoadResult r = config::Load(where.path, where.explicit_path, &cfg);
   for (const std::string& w : r.warnings) fprintf(stderr, "ephpm php: warning: %s\n", w.c_str());
   if (!r.ok) {
     *error = r.error;
     return false;
   }
   *options = cfg.kv.options;
-  if (!cfg.source_path.empty()) *config_path = cfg.source_path;
+  *config_path = cfg.source_path;
+  *explicit_config = where.explicit_path;
   return true;
-#else
-  if (explicit_path && !FileExists(path)) {
-    *error = path + ": cannot open the config file";
-    return false;
-  }
-  fprintf(stderr,
-          "ephpm php: warning: this build has no config loader; ignoring %s, [kv] defaults used\n",
-          path.c_str());
-  return true;
-#endif
 }
 
-// The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7 and 4.1).
+// The store behind ephpm_kv_* for this process (docs/kv-contract.md section 3 item 7 and 4.1).
 //
-// Attach rule (issue 6): when a config file is in use (`config_path` is the absolute path that
+// Attach rule: when a config file is in use (`config_path` is the absolute path that
 // runtime/config's Load() returned, the very string `ephpm serve` derives its store name from) and
 // an `ephpm serve` started with that file is running, use the server's named arena, so
 // `ephpm --config same.toml php bin/console cache:pool:clear` reaches the server's store. The
@@ -587,13 +561,14 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
   *attached = false;
   if (!config_path.empty()) {
     std::string attach_error;
-    auto shared = kv::Store::AttachNamed(kv::Store::NameFor(config_path), &attach_error);
+    kv::AttachError why = kv::AttachError::kNone;
+    auto shared =
+        kv::Store::AttachNamed(kv::Store::NameFor(config_path, ""), &why, &attach_error);
     if (shared) {
       *attached = true;
       return shared;
     }
-    bool no_server = attach_error.rfind("no running ephpm server", 0) == 0 ||
-                     attach_error.find("no longer running") != std::string::npos;
+    bool no_server = why == kv::AttachError::kNotFound || why == kv::AttachError::kOwnerGone;
     if (!no_server) {
       fprintf(stderr,
               "ephpm php: cannot attach to the store of the ephpm serve for %s: %s; using a "
@@ -607,6 +582,12 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
     }
   }
   return kv::Store::CreateShared(options, error);
+}
+
+// The store's events (a shard discarded because its lock holder died) go to stderr, where the
+// other warnings of `ephpm php` go.
+void LogKvEvent(const std::string& message) {
+  fprintf(stderr, "ephpm php: warning: %s\n", message.c_str());
 }
 
 // PHP_BINARY: our own executable, preferably the `ephpm-php` multi-call link next to it (which
@@ -690,24 +671,24 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
     return 0;
   }
 
-  SetupProcessSignals(SignalPolicy::kCli);
-
   kv::Options kv_options;
   std::string config_path;
   std::string error;
   bool explicit_config = false;
   if (!LoadKvOptions(context.config_path, &kv_options, &config_path, &explicit_config, &error)) {
     fprintf(stderr, "ephpm php: %s\n", error.c_str());
-    return 1;
+    return 2;  // a config error, as for `serve`
   }
+  SetupProcessSignals(SignalPolicy::kCli);
   bool attached = false;
+  kv::SetEventLog(LogKvEvent);
   std::unique_ptr<kv::Store> store =
       OpenCliStore(kv_options, config_path, explicit_config, &attached, &error);
   if (!store) {
     fprintf(stderr, "ephpm php: cannot create the key-value store: %s\n", error.c_str());
     return 1;
   }
-  // The always-on sweeper (kv-contract.md section 3 item 3), started the first time the script
+  // The always-on sweeper (docs/kv-contract.md section 3 item 3), started the first time the script
   // creates an expiring entry or waits (before that there is nothing to sweep), so a trivial
   // script does not pay for a thread. EPHPM_KV_SWEEPER=0 turns it off for tests of lazy expiry
   // only. Not when attached: the server's sweeper already reaps that arena.
@@ -728,7 +709,6 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   }
   options.ini_scan_dir = kDebianCliScanDir;
   options.kv_store = store.get();
-  options.test_hooks = EnvFlag("EPHPM_TEST_HOOKS", false);
 
   std::string exe = ExecutableLocation();
   InitCliModule(exe.empty() ? nullptr : exe.c_str());

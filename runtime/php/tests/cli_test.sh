@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ephpm php` behaves like php-cli for what scripts and test runners rely on (issue 3).
+# `ephpm php` behaves like php-cli for what scripts and test runners rely on.
 #   bash runtime/php/tests/cli_test.sh [path/to/ephpm]
 # Prints one line per failure and a last line "N passed, M failed".
 set -uo pipefail
@@ -9,7 +9,7 @@ PHP=${PHP:-/usr/bin/php}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-unset EPHPM_CONFIG EPHPM_TEST_HOOKS EPHPM_KV_SWEEPER PHPRC PHP_INI_SCAN_DIR
+unset EPHPM_CONFIG EPHPM_KV_SWEEPER PHPRC PHP_INI_SCAN_DIR
 
 passed=0
 failed=0
@@ -191,8 +191,18 @@ expect_rc 1 "unsupported -a"; expect_err_contains "not supported" "unsupported o
 
 run "$EPHPM"
 expect_rc 2 "ephpm without a subcommand is a usage error"; expect_err_contains "subcommand" "usage error message"
+# The version is set once, by project(VERSION) in CMakeLists.txt, and shows in all three places.
+version=$(sed -n 's/^project(ephpm VERSION \([0-9.]*\) .*/\1/p' "$ROOT/CMakeLists.txt")
+if [ -n "$version" ]; then ok; else bad "no project(ephpm VERSION x.y.z ...) line in CMakeLists.txt"; fi
 run "$EPHPM" --version
-expect_out "ephpm 0.1.0" "ephpm --version"
+expect_out "ephpm $version" "ephpm --version"
+run "$EPHPM" php -v
+expect_out_contains "(cli) (ephpm $version)" "php -v names the ephpm version"
+run "$EPHPM" php -r 'echo phpversion("ephpm");'
+expect_out "$version" "phpversion('ephpm')"
+run "$EPHPM" php -r 'phpinfo(INFO_MODULES);'
+expect_out_contains "ephpm support => enabled
+Version => $version" "phpinfo() shows the ephpm version"
 
 # --- PHP_BINARY and the ephpm-php multi-call link -----------------------------------------------
 run "$EPHPM" php -r 'echo basename(PHP_BINARY);'
@@ -221,10 +231,31 @@ mkdir -p cwdconf && cp small.toml cwdconf/ephpm.toml
 run bash -c "cd cwdconf && '$EPHPM' php -r 'echo ephpm_kv_stats()[\"memory_limit\"];'"
 expect_out "2097152" "./ephpm.toml is picked up"
 run env EPHPM_CONFIG=small.toml "$EPHPM" --config /nonexistent.toml php -r 'echo 1;'
-expect_rc 1 "--config of a missing file is an error"; expect_err_contains "nonexistent.toml" "error names the file"
+expect_rc 2 "--config of a missing file is an error (exit 2)"; expect_err_contains "nonexistent.toml" "error names the file"
 printf '[kv]\neviction_policy = "lru"\n' > badpolicy.toml
 run "$EPHPM" --config badpolicy.toml php -r 'echo 1;'
-expect_rc 1 "invalid [kv] is an error"; expect_err_contains "eviction_policy" "error names the key"
+expect_rc 2 "invalid [kv] is an error (exit 2)"; expect_err_contains "eviction_policy" "error names the key"
+run env EPHPM_CONFIG=badpolicy.toml "$EPHPM" php -r 'echo 1;'
+expect_rc 2 "invalid config through EPHPM_CONFIG (exit 2)"
+cp badpolicy.toml cwdconf/ephpm.toml
+run bash -c "cd cwdconf && '$EPHPM' php -r 'echo 1;'"
+expect_rc 2 "invalid ./ephpm.toml (exit 2)"; expect_err_contains "ephpm.toml: [kv] eviction_policy" "names ./ephpm.toml"
+cp small.toml cwdconf/ephpm.toml
+# Not a config file: a FIFO (would hang), /dev/zero (would be read until memory runs out), a
+# directory, a file over 1 MB. `timeout` turns a hang into exit 124.
+mkfifo fifo.toml
+head -c 1048577 /dev/zero | tr '\0' '#' > big.toml
+for bad in fifo.toml /dev/zero "$tmp" big.toml; do
+  run timeout 10 "$EPHPM" --config "$bad" php -r 'echo 1;'
+  expect_rc 2 "--config $bad"; expect_err_contains "ephpm php: $bad: cannot read config file: " "names $bad"
+done
+run timeout 10 env EPHPM_CONFIG=fifo.toml "$EPHPM" php -r 'echo 1;'
+expect_rc 2 "EPHPM_CONFIG=fifo"; expect_err_contains "not a regular file (a FIFO)" "FIFO reason"
+run timeout 10 "$EPHPM" --config big.toml php -r 'echo 1;'
+expect_err_contains "larger than 1 MB (1048577 bytes)" "size cap reason"
+printf '[php]\nini_file = "fifo.toml"\n' > inififo.toml
+run timeout 10 "$EPHPM" --config inififo.toml php -r 'echo 1;'
+expect_rc 2 "[php] ini_file naming a FIFO"; expect_err_contains '[php] ini_file: "'"$tmp"'/fifo.toml": not a regular file (a FIFO)' "ini_file reason"
 printf '[kv]\ncompression = true\n' > warn.toml
 run "$EPHPM" --config warn.toml php -r 'echo "ran";'
 expect_out "ran" "unknown ePHPm [kv] keys only warn"; expect_err_contains "compression" "warning names the key"

@@ -1,5 +1,5 @@
 <?php
-// PHP-level contract suite for the ephpm_kv_* functions: shared/docs/kv-contract.md section 2
+// PHP-level contract suite for the ephpm_kv_* functions: docs/kv-contract.md section 2
 // (every function x missing / live / expired / persistent / binary / empty / wrong type /
 // overflow) and the PHP items of the section 6 checklist. Runs under `ephpm php` with the default
 // [kv] config (256MB, allkeys-lru, 64 shards) and the sweeper on. Each test starts from an
@@ -391,7 +391,7 @@ test('flush_all removes everything, used_memory 0, counters kept', function () {
 
 test('stats: fields, order, types, defaults, hit/miss counting', function () {
     $s = ephpm_kv_stats();
-    same(['keys', 'used_memory', 'memory_limit', 'hits', 'misses', 'evictions', 'expired'], array_keys($s));
+    same(['keys', 'used_memory', 'memory_limit', 'hits', 'misses', 'evictions', 'expired', 'discarded_shards'], array_keys($s));
     foreach ($s as $k => $v) {
         check(is_int($v), "$k is int");
     }
