@@ -9,7 +9,16 @@
 // which aborts the script at its next output (ignore_user_abort is honoured by PHP).
 #include "runtime/http/php_exchange.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "runtime/http/job_queue.h"
 #include "runtime/http/request_info.h"
@@ -23,8 +32,24 @@ namespace ephpm::http {
 // PhpExchange
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// What Take() reads from the temp file at a time (the I/O thread preads it).
+constexpr size_t kSpillPiece = 256 * 1024;
+
+const char* TempDir() {
+  const char* dir = getenv("TMPDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
+}
+
+}  // namespace
+
 PhpExchange::PhpExchange(asio::io_context& ioc) : ioc_(ioc), signal_(ioc) {
   signal_.expires_at(asio::steady_timer::time_point::max());
+}
+
+PhpExchange::~PhpExchange() {
+  if (spill_fd_ >= 0) close(spill_fd_);
 }
 
 void PhpExchange::Complete(int status, std::vector<std::string> lines, std::string body) {
@@ -48,17 +73,85 @@ bool PhpExchange::StartStreaming(int status, std::vector<std::string> lines) {
 
 bool PhpExchange::StreamChunk(std::string_view data) {
   std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] {
+    return gone_ || (spill_failed_ ? body_.size() < kStreamHighWater
+                                   : spill_write_ - spill_read_ < kResponseSpillMax);
+  });
   if (gone_) return false;
-  body_.append(data);
+  if (!AppendLocked(data)) {
+    gone_ = true;  // the output is lost: the client gets a truncated response
+    NotifyLocked();
+    return false;
+  }
   NotifyLocked();
-  drained_.wait(lock, [&] { return gone_ || body_.size() < kStreamHighWater; });
-  return !gone_;
+  return true;
+}
+
+bool PhpExchange::AppendLocked(std::string_view data) {
+  bool file_pending = spill_write_ > spill_read_;
+  if (!file_pending && (spill_failed_ || body_.size() + data.size() <= kResponseMemory)) {
+    body_.append(data);
+    return true;
+  }
+  if (SpillLocked(data)) return true;
+  if (file_pending) return false;  // memory would overtake what waits in the file
+  spill_failed_ = true;
+  body_.append(data);
+  return true;
+}
+
+bool PhpExchange::SpillLocked(std::string_view data) {
+  if (spill_fd_ < 0) {
+    spill_fd_ = open(TempDir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (spill_fd_ < 0) {
+      spdlog::warn("response buffer: cannot create a temp file in {}: {}; a slow client will "
+                   "hold PHP",
+                   TempDir(), strerror(errno));
+      return false;
+    }
+  }
+  while (!data.empty()) {
+    ssize_t n = pwrite(spill_fd_, data.data(), data.size(), static_cast<off_t>(spill_write_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      spdlog::warn("response buffer: writing the temp file: {}", strerror(n < 0 ? errno : EIO));
+      return false;
+    }
+    spill_write_ += static_cast<uint64_t>(n);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+void PhpExchange::TakeOutputLocked(std::string* out) {
+  out->swap(body_);
+  if (!out->empty() || spill_read_ == spill_write_) return;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(kSpillPiece, spill_write_ - spill_read_));
+  out->resize(want);
+  ssize_t n;
+  do {
+    n = pread(spill_fd_, out->data(), want, static_cast<off_t>(spill_read_));
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {  // cannot happen short of a broken disk: end the response as broken
+    out->clear();
+    spill_read_ = spill_write_;
+    gone_ = true;
+    stream_ok_ = false;
+    return;
+  }
+  out->resize(static_cast<size_t>(n));
+  spill_read_ += static_cast<uint64_t>(n);
+  if (spill_read_ == spill_write_) {  // all sent: the next output starts in memory again
+    spill_read_ = spill_write_ = 0;
+    int ignored = ftruncate(spill_fd_, 0);
+    (void)ignored;
+  }
 }
 
 void PhpExchange::EndStream(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   finished_ = true;
-  stream_ok_ = ok;
+  stream_ok_ = stream_ok_ && ok;  // a failed temp-file read has already broken the stream
   NotifyLocked();
 }
 
@@ -89,10 +182,10 @@ PhpExchange::Events PhpExchange::Take() {
     e.lines = std::move(lines_);
   }
   if (streaming_) {
-    e.data.swap(body_);
+    TakeOutputLocked(&e.data);
     drained_.notify_all();
   }
-  if (finished_ && body_.empty() && !finished_taken_) {
+  if (finished_ && body_.empty() && spill_read_ == spill_write_ && !finished_taken_) {
     finished_taken_ = true;
     e.finished = true;
     e.ok = stream_ok_;
@@ -134,6 +227,7 @@ awaitable<bool> RelayPhpResponse(Server::Impl& impl, beast::tcp_stream& stream,
       co_await exchange.signal().async_wait(redirect_error(use_awaitable, ec));
       continue;
     }
+    if (impl.stopping) keep_alive = false;  // draining: this is the connection's last response
     if (e.complete) {
       *status = e.status;
       if (!ok) break;

@@ -5,9 +5,14 @@
 // the PHP side (php::ResponseWriter, called on the PHP thread) only stores what PHP produced
 // under a mutex and wakes the connection by cancelling a timer posted to the connection's
 // io_context; the connection side takes everything new with Take() and writes it
-// (Server::Impl::RelayPhpResponse, php_exchange.cc). A streamed response blocks the PHP thread
-// while more than kStreamHighWater bytes are not yet written, so a slow client cannot make the
-// server buffer an unbounded body.
+// (RelayPhpResponse, php_exchange.cc).
+//
+// A slow client must not hold the PHP thread (issue 17.6): what a streaming script writes is
+// kept in memory up to kResponseMemory, then appended to an anonymous temp file (O_TMPFILE, as
+// nginx does with fastcgi_buffers and its temp files), so the script runs to its end at its own
+// speed and the PHP thread serves the next request while the I/O thread feeds the client. Only
+// when a client is kResponseSpillMax behind (or no temp file can be made: then kStreamHighWater
+// in memory) does the script wait for it, so one response cannot fill the disk.
 #ifndef EPHPM_RUNTIME_HTTP_PHP_EXCHANGE_H_
 #define EPHPM_RUNTIME_HTTP_PHP_EXCHANGE_H_
 
@@ -24,13 +29,20 @@
 
 namespace ephpm::http {
 
-// Streaming responses: the PHP thread blocks while this much output is not yet written.
+// Unsent output of one streaming response kept in memory; beyond it, a temp file.
+inline constexpr size_t kResponseMemory = 1 << 20;
+// Unsent output in the temp file at which the script waits for its client.
+inline constexpr uint64_t kResponseSpillMax = 128ull << 20;
+// Without a temp file: the unsent output in memory at which the script waits.
 inline constexpr size_t kStreamHighWater = 256 * 1024;
 
 class PhpExchange final : public php::ResponseWriter,
                           public std::enable_shared_from_this<PhpExchange> {
  public:
   explicit PhpExchange(boost::asio::io_context& ioc);
+  ~PhpExchange() override;
+  PhpExchange(const PhpExchange&) = delete;
+  PhpExchange& operator=(const PhpExchange&) = delete;
 
   // php::ResponseWriter, on the PHP thread (Cancel: any thread).
   void Complete(int status, std::vector<std::string> lines, std::string body) override;
@@ -60,6 +72,13 @@ class PhpExchange final : public php::ResponseWriter,
 
  private:
   void NotifyLocked();
+  // Appends the script's output: to memory while nothing waits in the temp file and memory has
+  // room, else to the temp file. false: the output cannot be kept (the stream is broken).
+  bool AppendLocked(std::string_view data);
+  bool SpillLocked(std::string_view data);
+  // Moves the next unsent piece of output into *out: memory first (it is always older than
+  // what waits in the file), then the file.
+  void TakeOutputLocked(std::string* out);
 
   boost::asio::io_context& ioc_;
   boost::asio::steady_timer signal_;  // used only on the connection's thread
@@ -68,7 +87,11 @@ class PhpExchange final : public php::ResponseWriter,
   bool notify_pending_ = false;
   int status_ = 200;
   std::vector<std::string> lines_;
-  std::string body_;
+  std::string body_;  // complete body, or the unsent output in memory
+  int spill_fd_ = -1;  // temp file of unsent output: [spill_read_, spill_write_)
+  bool spill_failed_ = false;
+  uint64_t spill_read_ = 0;
+  uint64_t spill_write_ = 0;
   bool complete_ = false;
   bool streaming_ = false;
   bool finished_ = false;

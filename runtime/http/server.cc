@@ -79,7 +79,8 @@ bool Server::Drain(std::chrono::milliseconds timeout) {
       for (const auto& ctl : impl_->sessions) {
         asio::post(*ctl->ioc, [ctl] {
           if (ctl->stream != nullptr && ctl->idle &&
-              (ctl->started || std::chrono::steady_clock::now() - ctl->accepted_at > kFreshGrace)) {
+              std::chrono::steady_clock::now() - ctl->idle_since >= kDrainIdleGrace) {
+            ctl->closing = true;
             ctl->stream->cancel();
           }
         });
@@ -87,7 +88,7 @@ bool Server::Drain(std::chrono::milliseconds timeout) {
     }
     std::unique_lock<std::mutex> lock(impl_->drained_mu);
     if (impl_->drained_cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
-                                                                   std::chrono::milliseconds(200)),
+                                                                   std::chrono::milliseconds(100)),
                                      [&] { return active_.load() == 0; })) {
       return true;
     }

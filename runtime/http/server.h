@@ -59,7 +59,6 @@ class Server {
   struct Impl;
 
  private:
-  friend struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<size_t> active_{0};
 };

@@ -49,19 +49,30 @@ using asio::use_awaitable;
 
 using RequestParser = bhttp::request_parser<bhttp::string_body>;
 
-// What Server::Drain may see of a connection (posted to the connection's io_context).
+// What Server::Drain may see of a connection (read and written on the connection's
+// io_context only).
 struct SessionCtl {
   asio::io_context* ioc = nullptr;
   beast::tcp_stream* stream = nullptr;  // null once the session ended
+  // Waiting for the first byte of the next request, since idle_since (the accept, then the end
+  // of each response).
   bool idle = true;
-  // False until the first byte of the first request: Drain() gives such a connection (the
-  // client has just connected and is about to send) kFreshGrace before closing it, so a worker
-  // that stops accepting (recycling, rolling restart) does not drop a request it accepted.
-  bool started = false;
-  std::chrono::steady_clock::time_point accepted_at = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
+  bool closing = false;  // the drain cancelled the idle wait to close the connection
 };
 
-constexpr auto kFreshGrace = std::chrono::seconds(1);
+// A draining server closes a keep-alive connection only after it has been idle this long (or,
+// sooner, after answering its next request with `Connection: close`). A client that uses its
+// connection never waits that long between requests, so it is never closed under a request it
+// is sending; and a client that has just connected (the worker accepted it a moment before it
+// stopped accepting) gets the time to send its first request.
+constexpr auto kDrainIdleGrace = std::chrono::seconds(1);
+
+// After the last response on a connection the server half-closes it and reads (and drops) what
+// the client still sends, until the client closes too, for at most this long: closing a socket
+// with unread input sends a reset, which can destroy the response on its way to the client (a
+// pipelined request, an unread body after a 413).
+constexpr auto kLingerAfterClose = std::chrono::seconds(1);
 
 struct Server::Impl {
   Impl(Server* owner, const config::Config& cfg, Router* router, const MimeTypes* mime,
@@ -109,6 +120,11 @@ struct Server::Impl {
   // --- session.cc --------------------------------------------------------------------------
   awaitable<void> Session(tcp::socket socket, asio::io_context* ioc);
   awaitable<void> RunSession(tcp::socket socket, SessionCtl* ctl);
+  // Waits for the first byte of the next request. false: the connection is to be closed (idle
+  // timeout, the client closed it, or the drain closed it while idle).
+  awaitable<bool> AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                               SessionCtl* ctl);
+  awaitable<void> LingeringClose(beast::tcp_stream& stream);
   // Reads one request (headers, then the body) into `parser`. Answers malformed, oversized or
   // timed-out requests itself and returns false: the connection then closes.
   awaitable<bool> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,

@@ -85,20 +85,8 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   } fresh{this};
 
   for (;;) {
-    // Wait for the first byte of the next request (idle keep-alive timeout).
-    ctl->idle = true;
-    if (stopping) break;
-    if (buffer.size() == 0) {
-      stream.expires_after(Secs(cfg.server.idle_timeout));
-      size_t n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
-                                                 redirect_error(use_awaitable, ec));
-      if (ec) break;
-      buffer.commit(n);
-    }
-    ctl->idle = false;
-    ctl->started = true;
+    if (!co_await AwaitRequest(stream, buffer, ctl)) break;
     auto start = std::chrono::steady_clock::now();
-
     RequestParser parser;
     bool keep_alive = false;
     if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
@@ -115,8 +103,48 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
                         std::chrono::steady_clock::now() - start)
                         .count());
     if (!ok || !keep_alive) break;
+    ctl->idle_since = std::chrono::steady_clock::now();
   }
+  co_await LingeringClose(stream);
+}
+
+awaitable<bool> Server::Impl::AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                           SessionCtl* ctl) {
+  if (buffer.size() > 0) co_return true;  // pipelined: the next request is already here
+  ctl->idle = true;
+  stream.expires_after(Secs(cfg.server.idle_timeout));
+  for (;;) {
+    beast::error_code ec;
+    size_t n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
+                                               redirect_error(use_awaitable, ec));
+    if (!ec) {
+      buffer.commit(n);
+      break;
+    }
+    // The drain closes an idle connection by cancelling this read. Bytes that arrived
+    // meanwhile are the client's next request: serve it (the answer says Connection: close).
+    beast::error_code ignored;
+    if (ec == asio::error::operation_aborted && ctl->closing &&
+        stream.socket().available(ignored) > 0) {
+      continue;
+    }
+    ctl->idle = false;
+    co_return false;
+  }
+  ctl->idle = false;
+  co_return true;
+}
+
+awaitable<void> Server::Impl::LingeringClose(beast::tcp_stream& stream) {
+  beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (!ec) {
+    char discard[4096];
+    stream.expires_after(kLingerAfterClose);
+    while (!ec) {
+      co_await stream.async_read_some(asio::buffer(discard), redirect_error(use_awaitable, ec));
+    }
+  }
   stream.close();
 }
 
@@ -201,6 +229,7 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
   auto& req = parser.get();
   unsigned version = req.version();
   bool head = req.method() == bhttp::verb::head;
+  if (stopping) keep_alive = false;  // draining: this is the connection's last response
   Target target;
   std::string why;
   if (!ParseTarget(std::string_view(req.target().data(), req.target().size()), &target, &why)) {

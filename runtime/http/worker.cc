@@ -126,6 +126,9 @@ class Control {
   void Drain(const DrainPlan& plan) {
     if (o_.on_drain) o_.on_drain();
     server_.StopAccepting();
+    // A long poll (ephpm_kv_wait) would otherwise hold the drain until its own timeout, up to
+    // the whole drain budget with max_execution_time = 0.
+    php::CancelKvWaitsForDrain();
     if (!server_.Drain(plan.budget)) {
       spdlog::warn("{}: {} connection(s) still busy after {} ms; interrupting PHP", o_.name,
                    server_.active_connections(), plan.budget.count());

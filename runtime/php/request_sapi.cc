@@ -46,6 +46,8 @@ RequestContext* g_ctx = nullptr;  // PHP thread only
 RequestSapiOptions g_options;
 sapi_module_struct g_module;
 pthread_t g_php_thread;
+// Set once by CancelKvWaitsForDrain(): every request from then on starts with its waits cancelled.
+std::atomic<bool> g_draining{false};
 
 void Log(int level, const std::string& message) {
   if (g_options.log != nullptr) {
@@ -412,6 +414,11 @@ void RequestSapiShutdown() {
 
 void InterruptRunningRequest() { g_watchdog.Interrupt(); }
 
+void CancelKvWaitsForDrain() {
+  g_draining.store(true);
+  CancelKvWaits();
+}
+
 Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   RequestContext ctx;
   ctx.info = &info;
@@ -432,6 +439,9 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
 
   g_ctx = &ctx;
   BeginRequest();
+  // After BeginRequest() re-armed the waits: a drain that started meanwhile has set g_draining
+  // before it cancelled, so one of the two cancellations is the last write.
+  if (g_draining.load()) CancelKvWaits();
   SG(server_context) = &ctx;
   SG(sapi_headers).http_response_code = 200;
   SG(request_info).request_method = info.method.c_str();

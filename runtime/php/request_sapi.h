@@ -113,6 +113,11 @@ void RequestSapiShutdown();
 // (used by the shutdown path after the drain deadline).
 void InterruptRunningRequest();
 
+// Thread-safe (the drain, runtime/http/worker.cc): a blocked ephpm_kv_wait returns false within
+// 50 ms, and every later one at once, for the rest of the process's life, so a long poll cannot
+// hold the drain. The running script is not interrupted otherwise.
+void CancelKvWaitsForDrain();
+
 }  // namespace ephpm::php
 
 #endif  // EPHPM_RUNTIME_PHP_REQUEST_SAPI_H_

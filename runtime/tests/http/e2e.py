@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -190,6 +191,99 @@ def raw(port, data, timeout=10):
             return None
     finally:
         c.close()
+
+
+def dropped_by_peer(sock):
+    """True when the peer has closed an idle connection (what an HTTP client library checks
+    before it reuses a pooled keep-alive connection)."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+class KeepAliveLoad:
+    """`conns` clients, each on one keep-alive connection, sending its next request as soon as
+    the previous answer arrived, like a pooled HTTP client: a response with `Connection: close`
+    makes it open a new connection (with reconnect=False it stops: the server is going away),
+    and so does an idle connection the server closed before the client reused it. A request
+    sent that gets no complete 200 response is a failure; nothing is retried."""
+
+    def __init__(self, port, path, conns=8, reconnect=True):
+        self.port = port
+        self.path = path
+        self.reconnect = reconnect
+        self.ok = []       # (time, Response)
+        self.errors = []   # (time, repr)
+        self.closes = 0    # responses with Connection: close
+        self.dropped = 0   # idle connections the server closed before reuse
+        self.lock = threading.Lock()
+        self.stop_flag = False
+        self.threads = [threading.Thread(target=self.run) for _ in range(conns)]
+
+    def run(self):
+        c = None
+        while not self.stop_flag:
+            if c is not None and dropped_by_peer(c.sock):
+                c.close()
+                c = None
+                with self.lock:
+                    self.dropped += 1
+                if not self.reconnect:
+                    return
+            try:
+                if c is None:
+                    c = Conn(self.port, timeout=20)
+            except OSError as e:
+                with self.lock:
+                    self.errors.append((time.time(), "connect: %r" % e))
+                return
+            try:
+                c.send("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % self.path)
+                r = c.read_response()
+                if r.status != 200:
+                    raise RuntimeError("status %d" % r.status)
+            except Exception as e:  # noqa
+                with self.lock:
+                    self.errors.append((time.time(), repr(e)))
+                c.close()
+                c = None
+                if not self.reconnect:
+                    return
+                continue
+            with self.lock:
+                self.ok.append((time.time(), r))
+            if (r.header("connection") or "").lower() == "close":
+                c.close()
+                c = None
+                with self.lock:
+                    self.closes += 1
+                if not self.reconnect:
+                    return
+        if c is not None:
+            c.close()
+
+    def wait_until_all_answered(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.ok) < 4 * len(self.threads):
+            time.sleep(0.02)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop_flag = True
+        for t in self.threads:
+            t.join()
+
+    def summary(self):
+        return "%d answered, %d failed, %d Connection: close, %d idle closes seen" % (
+            len(self.ok), len(self.errors), self.closes, self.dropped)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -706,8 +800,9 @@ def client_disconnect_mid_stream(p):
 
 @test
 def slow_reader_stream_watchdog(p):
-    # The client never reads: PHP blocks at the streaming high-water mark; the watchdog must
-    # still bring the PHP thread back (and not kill the server after its grace period).
+    # The client never reads and the script never ends: once the client is 128 MiB behind (the
+    # server's response buffer) PHP waits; the watchdog must still bring the PHP thread back (and
+    # not kill the server after its grace period).
     c = Conn(p)
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     c.send("GET /flood.php HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -1102,6 +1197,114 @@ def sigint_exits_0(p):
     srv.start()
     eq(get(srv.port, "/hello.php").status, 200, "serving")
     eq(srv.stop(signal.SIGINT), 0, "exit code after SIGINT")
+
+
+def read_chunked_body_of_s(conn, timeout=60):
+    """Reads a chunked 200 response whose body is all b"s" (stream_big.php) without keeping it:
+    returns the number of body bytes, or -1 when a byte is not "s"."""
+    conn.sock.settimeout(timeout)
+    raw = bytearray(conn.buf)
+    while not raw.endswith(b"\r\n0\r\n\r\n"):
+        chunk = conn.sock.recv(1 << 20)
+        if not chunk:
+            raise EOFError("connection closed")
+        raw += chunk
+    head_end = raw.index(b"\r\n\r\n")
+    check(raw.startswith(b"HTTP/1.1 200"), "status line %r" % bytes(raw[:40]))
+    pos, total = head_end + 4, 0
+    while True:
+        eol = raw.index(b"\r\n", pos)
+        size = int(bytes(raw[pos:eol]).split(b";")[0], 16)
+        if size == 0:
+            return total
+        if raw.count(b"s", eol + 2, eol + 2 + size) != size:
+            return -1
+        total += size
+        pos = eol + 2 + size + 2
+
+
+@test
+def slow_reader_does_not_hold_php(p):
+    # One PHP thread (workers = 1). A client that does not read a 48 MiB streamed response (more
+    # than the kernel's socket buffers hold): the output goes to the server's buffer (memory, then
+    # a temp file), the script runs to its end and the PHP thread serves the next requests at
+    # once; the client still gets every byte, in order.
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "", "workers = 1"), "slowread")
+    srv.start()
+    try:
+        key = "slowread-%d" % os.getpid()
+        c = Conn(srv.port, timeout=30)
+        c.send("GET /stream_big.php?mb=48&key=%s HTTP/1.1\r\nHost: x\r\n\r\n" % key)
+        t0 = time.time()
+        done = None
+        while time.time() - t0 < 10:
+            eq(get(srv.port, "/hello.php").status, 200, "PHP answers while the slow client reads nothing")
+            if get(srv.port, "/worker.php?get=" + key).json()["v"] == "finished":
+                done = time.time() - t0
+                break
+            time.sleep(0.1)
+        check(done is not None, "the 48 MiB script did not finish while its client was not reading")
+        t1 = time.time()
+        eq(get(srv.port, "/hello.php").body, b"Hello, world!\n", "PHP thread free")
+        check(time.time() - t1 < 1, "hello waited %.1f s" % (time.time() - t1))
+        eq(read_chunked_body_of_s(c), 48 << 20, "the slow client got the whole body, intact")
+        c.close()
+        print("    script finished %.2f s after the request while its client read nothing" % done)
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def sigterm_keepalive_load_no_failed_request(p):
+    # Single-process mode: every request sent on an open keep-alive connection is answered
+    # (the last one on each connection with Connection: close), none is dropped by the drain.
+    srv = Server(CTX.binary, CTX.workdir, base_config(CTX.docroot, "", "workers = 1"), "drain-ka")
+    srv.start()
+    try:
+        with KeepAliveLoad(srv.port, "/sleep.php?s=0.01", conns=8, reconnect=False) as load:
+            load.wait_until_all_answered()
+            os.kill(srv.proc.pid, signal.SIGTERM)
+            rc = srv.proc.wait(20)
+        eq(load.errors, [], "requests failed during the drain (%s)" % load.summary())
+        check(len(load.ok) >= 32, "load ran: " + load.summary())
+        eq(rc, 0, "exit code after SIGTERM")
+        print("    " + load.summary())
+    finally:
+        srv.stop(signal.SIGKILL)
+
+
+@test
+def sigterm_cancels_kv_wait(p):
+    # max_execution_time = 0: nothing else would end a 60 s ephpm_kv_wait before the drain budget.
+    cfg = base_config(CTX.docroot, "", "workers = 1").replace("max_execution_time = 10",
+                                                              "max_execution_time = 0")
+    srv = Server(CTX.binary, CTX.workdir, cfg, "drain-wait")
+    srv.start()
+    result = {}
+
+    def wait():
+        try:
+            result["r"] = get(srv.port, "/waitfor.php?key=drain-%d&ms=60000" % os.getpid(), timeout=60)
+        except Exception as e:  # noqa
+            result["e"] = e
+
+    t = threading.Thread(target=wait)
+    t.start()
+    try:
+        time.sleep(0.5)
+        t0 = time.time()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        rc = srv.proc.wait(40)
+        took = time.time() - t0
+        t.join()
+        check("r" in result, "the waiting request failed: %r" % result.get("e"))
+        eq(result["r"].status, 200, "the waiting request was answered")
+        eq(result["r"].json()["result"], False, "ephpm_kv_wait returned false")
+        eq(rc, 0, "exit code after SIGTERM")
+        check(took < 3, "the drain ended the wait: exit %.2f s after SIGTERM" % took)
+        print("    exited %.2f s after SIGTERM" % took)
+    finally:
+        srv.stop(signal.SIGKILL)
 
 
 def serve_config_error(path, *extra):

@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -20,7 +22,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
-from e2e import Server, check, eq, get  # noqa: E402
+from e2e import KeepAliveLoad, Server, check, eq, get  # noqa: E402
 
 TESTS = []
 
@@ -177,8 +179,10 @@ def two_sleeps_run_in_parallel(p):
     srv = start("parallel", workers=2)
     try:
         wait_for(lambda: len(children(srv.proc.pid)) == 2, 5)
-        best = None
-        for _ in range(3):
+        # A forked worker accepts a few milliseconds after it exists: a round in which one worker
+        # took both connections is repeated, not failed.
+        rounds = []
+        for _ in range(5):
             res = {}
 
             def one(i):
@@ -192,12 +196,15 @@ def two_sleeps_run_in_parallel(p):
                 t.join()
             took = time.time() - t0
             check(len(res) == 2, "both answered")
-            eq(len(set(res.values())), 2, "the two sleeps ran in two different workers")
-            best = took if best is None else min(best, took)
-            if best < 0.8:
+            rounds.append((round(took, 2), len(set(res.values()))))
+            if len(set(res.values())) == 2 and took < 0.8:
                 break
-        check(best < 0.8, "two 500 ms sleeps took %.2f s (expected ~0.5 s, not 1 s)" % best)
-        print("    two 500 ms sleeps: %.3f s" % best)
+            time.sleep(0.2)
+        took, workers = rounds[-1]
+        check(workers == 2 and took < 0.8,
+              "two 500 ms sleeps in two different workers in ~0.5 s (not 1 s); rounds (s, workers): %r"
+              % rounds)
+        print("    two 500 ms sleeps: %.3f s" % took)
     finally:
         eq(srv.stop(), 0, "exit code")
 
@@ -357,6 +364,141 @@ def sighup_rolling_restart_keeps_store_and_requests(p):
         print("    %d requests during SIGHUP, 0 failed" % len(values))
     finally:
         eq(srv.stop(), 0, "exit code")
+
+
+@test
+def sighup_keepalive_load_no_failed_request(p):
+    # 8 keep-alive clients during 3 rolling restarts: a draining worker answers the next request
+    # on each connection with Connection: close and closes a connection only once it has been
+    # idle, so no request is sent into a closing connection.
+    srv = start("hup-ka", workers=2)
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        with KeepAliveLoad(srv.port, "/worker.php?sleep=0.005", conns=8) as load:
+            load.wait_until_all_answered()
+            for i in range(3):
+                old = set(children(master))
+                os.kill(master, signal.SIGHUP)
+                check(wait_for(lambda: not (set(children(master)) & old)
+                               and len(children(master)) == 2, 20),
+                      "SIGHUP %d: all workers replaced: %r -> %r" % (i + 1, old, children(master)))
+            time.sleep(0.3)
+        eq(load.errors, [], "requests failed during 3 rolling restarts (%s)" % load.summary())
+        check(load.closes >= 8, "connections were closed with Connection: close: " + load.summary())
+        print("    3 SIGHUPs: " + load.summary())
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def max_requests_keepalive_load_no_failed_request(p):
+    srv = start("recycle-ka", workers=2, max_requests=40)
+    try:
+        with KeepAliveLoad(srv.port, "/worker.php", conns=8) as load:
+            deadline = time.time() + 20
+            while time.time() < deadline and srv.stderr().count("recycled after") < 6:
+                time.sleep(0.05)
+        recycled = srv.stderr().count("recycled after")
+        check(recycled >= 6, "workers recycled under load: %d" % recycled)
+        eq(load.errors, [], "requests failed while workers were recycled (%s)" % load.summary())
+        print("    %d recycles: %s" % (recycled, load.summary()))
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@test
+def master_sigkill_takes_workers_down_then_restart_works(p):
+    port = free_port()
+    name = "orphan"
+    srv = Server(CTX.binary, CTX.workdir, config(workers=2).replace("127.0.0.1:0", "127.0.0.1:%d" % port),
+                 name)
+    srv.start()
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        workers = children(master)
+        with e2e.KeepAliveLoad(srv.port, "/worker.php?sleep=0.01", conns=4) as load:
+            load.wait_until_all_answered()
+            os.kill(master, signal.SIGKILL)
+            srv.proc.wait(5)
+            t0 = time.time()
+            gone = wait_for(lambda: not any(alive(w) for w in workers), 5)
+            took = time.time() - t0
+        check(gone, "workers still alive 5 s after the master's SIGKILL: %r" % [w for w in workers if alive(w)])
+        check(took < 2.0, "workers gone %.2f s after the master (expected < 2 s)" % took)
+        check("master (pid %d) is gone" % master in srv.stderr(), "workers logged the master's death")
+        # The same config again: same port, the store left behind by the dead master is replaced.
+        again = Server(CTX.binary, CTX.workdir, "", name + "-again")
+        again.config = srv.config
+        again.start()
+        try:
+            eq(again.port, port, "restarted on the same port")
+            key = "orphan-%d" % os.getpid()
+            eq(wjson(port, "set=%s&value=fresh" % key)["set"], True, "the new server serves")
+            cli = subprocess.run([CTX.binary, "--config", srv.config, "php", "-r",
+                                  "echo ephpm_kv_get('%s');" % key],
+                                 capture_output=True, timeout=30)
+            eq((cli.returncode, cli.stdout), (0, b"fresh"),
+               "ephpm php attached to the new server's store (stderr %r)" % cli.stderr)
+        finally:
+            eq(again.stop(), 0, "exit code of the restarted server")
+        print("    workers gone %.2f s after SIGKILL of the master; %s" % (took, load.summary()))
+    finally:
+        srv.stop(signal.SIGKILL)
+
+
+@test
+def master_crash_is_logged_and_takes_workers_down(p):
+    srv = start("crash", workers=2)
+    try:
+        master = srv.proc.pid
+        wait_for(lambda: len(children(master)) == 2, 5)
+        workers = children(master)
+        os.kill(master, signal.SIGSEGV)
+        rc = srv.proc.wait(5)
+        eq(rc, -signal.SIGSEGV, "the master died of SIGSEGV")
+        check(re.search(r"master %d: fatal signal 11 \(SIGSEGV\)" % master, srv.stderr()),
+              "the master's crash logged: " + srv.stderr()[-800:])
+        check(wait_for(lambda: not any(alive(w) for w in workers), 3), "workers gone")
+    finally:
+        srv.stop(signal.SIGKILL)
+
+
+@test
+def sigterm_cancels_kv_wait_in_workers(p):
+    srv = start("drain-wait", workers=2, max_execution_time=0)
+    res = {}
+
+    def waiter():
+        try:
+            res["r"] = get(srv.port, "/waitfor.php?ms=60000&key=dw-%d" % os.getpid(), timeout=60)
+        except Exception as e:  # noqa
+            res["e"] = e
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    try:
+        time.sleep(0.5)
+        t0 = time.time()
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        rc = srv.proc.wait(40)
+        took = time.time() - t0
+        t.join()
+        check("r" in res, "the waiting request failed: %r" % res.get("e"))
+        eq(res["r"].json()["result"], False, "ephpm_kv_wait returned false")
+        eq(rc, 0, "exit code after SIGTERM")
+        check(took < 3, "the drain ended the wait: exit %.2f s after SIGTERM" % took)
+    finally:
+        srv.stop(signal.SIGKILL)
 
 
 @test
