@@ -139,9 +139,14 @@ int ServeMain(const ServeOptions& opts) {
   MimeTypes mime;
   php::WorkerScript worker_script;
   bool worker_mode = cfg.php.mode == config::PhpMode::kWorker;
-  if (worker_mode && !ResolveWorkerScript(cfg, router.DocumentRoot(), &worker_script, &err)) {
-    Fail(err);
-    return 2;
+  if (worker_mode) {
+    if (!ResolveWorkerScript(cfg, router.DocumentRoot(), &worker_script, &err)) {
+      Fail(err);
+      return 2;
+    }
+    // The worker script is the front controller: URLs without a file reach it (the router
+    // reads cfg.server by reference).
+    cfg.server.fallback = worker_script.script_name;
   }
 
   // --- listener, store, PHP --------------------------------------------------------------------
