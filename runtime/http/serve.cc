@@ -271,6 +271,12 @@ int ServeMain(const ServeOptions& opts) {
       spdlog::info("received {}: draining", strsignal(sig));
       break;
     }
+    if (sig == SIGHUP && worker_mode) {
+      bool queued = RequestWorkerReload(&queue);
+      spdlog::info("received {}: {}", strsignal(sig),
+                   queued ? "booting the worker script again" : "ignored (PHP queue full)");
+      continue;
+    }
     spdlog::info("received {}: ignored", strsignal(sig));
   }
 

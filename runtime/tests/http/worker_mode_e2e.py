@@ -534,6 +534,40 @@ def sighup_under_load_reboots_without_failures(p):
 
 
 @test
+def sighup_single_process_reboots(p):
+    with Server1("sighup-single", workers=1) as srv:
+        b0 = dump(srv.port)["boot"]
+        with Load(srv.port, "/?a=dump", threads=3) as load:
+            time.sleep(0.3)
+            os.kill(srv.proc.pid, signal.SIGHUP)
+            time.sleep(0.7)
+        eq(load.errors, [], "no failed request")
+        eq(dump(srv.port)["boot"], b0 + 1, "the worker script booted again")
+        check(b0 + 1 in load.boots, "requests were served by the new boot during the load")
+
+
+@test
+def client_abort_keeps_the_application(p):
+    with Server1("abort") as srv:
+        b0 = dump(srv.port)["boot"]
+        c = Conn(srv.port, 10)
+        c.send(b"GET /?a=bigstream HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.sock.recv(65536)
+        c.close()
+        eq(wait_for(lambda: kv(srv.port, "bigstream_done") != "null" and kv(srv.port, "bigstream_done"), 15),
+           "aborted", "the handler ran to its end and saw connection_aborted()")
+        eq(dump(srv.port)["boot"], b0, "a client that goes away does not end the application")
+
+
+@test
+def head_request(p):
+    with Server1("head") as srv:
+        r = request(srv.port, "HEAD", "/?a=dump")
+        eq((r.status, r.body), (200, b""), "HEAD: no body")
+        eq(dump(srv.port)["server"]["REQUEST_METHOD"], "GET", "the next request is a GET")
+
+
+@test
 def sigterm_drains_a_request_in_flight(p):
     srv = start("sigterm", workers=2)
     res = {}

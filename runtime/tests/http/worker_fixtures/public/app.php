@@ -123,6 +123,14 @@ $handler = static function () use ($boot, $app): void {
             usleep(100000);
             echo "part2\n";
             break;
+        case 'bigstream':  // the client goes away mid-stream
+            for ($i = 0; $i < 200; $i++) {
+                echo str_repeat('x', 65536);
+                flush();
+                usleep(5000);
+            }
+            ephpm_kv_set('bigstream_done', connection_aborted() ? 'aborted' : 'not aborted');
+            break;
         case 'kvget':
             echo ephpm_kv_get($_GET['k'] ?? '') ?? 'null', "\n";
             break;
