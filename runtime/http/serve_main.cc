@@ -111,25 +111,16 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
 }  // namespace
 
 int ServeMain(const ServeOptions& opts) {
-  php::SetupProcessSignals(php::SignalPolicy::kServer);
   // Logs go to stderr; stdout carries the "listening on" line (and the access log with "-").
   spdlog::set_default_logger(spdlog::stderr_color_mt("ephpm"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
 
   // --- configuration -------------------------------------------------------------------------
-  std::string path = opts.config_path;
-  bool explicit_path = !path.empty();
-  if (path.empty()) {
-    const char* env = getenv("EPHPM_CONFIG");
-    if (env != nullptr && *env != '\0') {
-      path = env;
-      explicit_path = true;
-    } else {
-      path = "ephpm.toml";
-    }
-  }
+  // Read before SetupProcessSignals() blocks SIGTERM/SIGINT: until then Ctrl-C and SIGTERM end
+  // the process at once, whatever the file system does while the config is read.
+  config::ConfigLocation where = config::Locate(opts.config_path);
   config::Config cfg;
-  config::LoadResult loaded = config::Load(path, explicit_path, &cfg);
+  config::LoadResult loaded = config::Load(where.path, where.explicit_path, &cfg);
   for (const auto& w : loaded.warnings) fprintf(stderr, "ephpm: warning: %s\n", w.c_str());
   if (!loaded.ok) {
     Fail(loaded.error);
@@ -145,9 +136,14 @@ int ServeMain(const ServeOptions& opts) {
     Fail(err);
     return 2;
   }
+  if (!config::CheckServeFiles(cfg, &err)) {
+    Fail(err);
+    return 2;
+  }
+  php::SetupProcessSignals(php::SignalPolicy::kServer);
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   if (cfg.source_path.empty()) {
-    spdlog::info("no config file ({} not found): using built-in defaults", path);
+    spdlog::info("no config file ({} not found): using built-in defaults", where.path);
   }
 
   Router router(cfg.server);
@@ -175,8 +171,8 @@ int ServeMain(const ServeOptions& opts) {
     Fail(err);
     return 1;
   }
-  std::string store_name = kv::Store::NameFor(
-      cfg.source_path.empty() ? "listen:" + cfg.server.listen : cfg.source_path);
+  std::string store_name = kv::Store::NameFor(cfg.source_path, cfg.server.listen);
+  kv::SetEventLog([](const std::string& message) { spdlog::warn("{}", message); });
   std::unique_ptr<kv::Store> store = kv::Store::CreateNamed(store_name, cfg.kv.options, &err);
   if (!store) {
     Fail("kv store: " + err);
