@@ -141,6 +141,13 @@ def boots_once_and_keeps_state(p):
         eq(last["server"]["SCRIPT_FILENAME"], os.path.join(CTX.docroot_real, "app.php"), "SCRIPT_FILENAME")
         eq(last["server"]["SCRIPT_NAME"], "/app.php", "SCRIPT_NAME")
         eq(last["ini"]["precision"], "10", "an INI value the boot set")
+        eq(kv(srv.port, "boot_script"), os.path.join(CTX.docroot_real, "app.php"),
+           "$_SERVER['SCRIPT_FILENAME'] during the boot")
+        r = get(srv.port, "/?a=dump")
+        check(b"BOOT-OUTPUT" not in r.body and b"BETWEEN-REQUESTS" not in r.body,
+              "output outside a request is discarded")
+        eq((r.header("X-Boot-Header"), r.header("X-Between")), (None, None),
+           "headers set outside a request are discarded")
 
 
 @test

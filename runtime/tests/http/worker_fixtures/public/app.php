@@ -5,6 +5,9 @@ declare(strict_types=1);
 
 ini_set('precision', '10');  // set by the boot: requests must find it again after changing it
 $boot = ephpm_kv_incr('boots');
+ephpm_kv_set('boot_script', $_SERVER['SCRIPT_FILENAME'] ?? '');  // symfony/runtime needs it
+echo 'BOOT-OUTPUT';  // discarded: no request is in flight
+header('X-Boot-Header: 1');
 if (($ms = ephpm_kv_get('boot_sleep_ms')) !== null) {
     usleep((int) $ms * 1000);
 }
@@ -143,4 +146,6 @@ $handler = static function () use ($boot, $app): void {
 };
 
 while (ephpm_handle_request($handler)) {
+    echo 'BETWEEN-REQUESTS';  // discarded too
+    header('X-Between: 1');
 }
