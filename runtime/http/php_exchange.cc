@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "runtime/http/job_queue.h"
+#include "runtime/http/request_info.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
 #include "runtime/http/server_impl.h"
@@ -209,45 +210,28 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
                                      bool head, int* status, uint64_t* bytes) {
   auto& req = parser.get();
   auto job = std::make_unique<PhpJob>();
-  php::RequestInfo& info = job->info;
-  info.method = std::string(req.method_string());
-  info.request_uri = std::string(req.target());
-  info.query_string = target.query;
-  info.protocol = version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-  info.proto_num = version == 10 ? 1000 : 1001;
-  info.script_filename = route.file;
-  info.script_name = route.script_name;
-  info.path_info = route.path_info;
-  info.document_root = router->DocumentRoot();
-  info.server_addr = local.address().to_string();
-  info.remote_addr = remote.address().to_string();
-  info.remote_port = std::to_string(remote.port());
-  std::string local_port = std::to_string(local.port());
-  auto host_it = req.find(bhttp::field::host);
-  std::string host = host_it == req.end() ? "" : std::string(host_it->value());
-  if (host.empty()) {
-    info.server_name = local.address().is_v6() ? "[" + info.server_addr + "]" : info.server_addr;
-    info.server_port = local_port;
-  } else {
-    size_t colon = host.rfind(':');
-    size_t bracket = host.rfind(']');
-    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-      info.server_name = host.substr(0, colon);
-      info.server_port = host.substr(colon + 1);
-      if (info.server_port.empty()) info.server_port = local_port;
-    } else {
-      info.server_name = host;
-      info.server_port = local_port;
-    }
-  }
+  RequestSource source;
+  source.method = std::string_view(req.method_string().data(), req.method_string().size());
+  source.target = std::string_view(req.target().data(), req.target().size());
+  source.query = target.query;
+  source.version = version;
+  std::string document_root = router->DocumentRoot();
+  source.document_root = document_root;
+  std::string local_addr = local.address().to_string();
+  std::string remote_addr = remote.address().to_string();
+  source.local_addr = local_addr;
+  source.local_port = local.port();
+  source.remote_addr = remote_addr;
+  source.remote_port = remote.port();
   for (const auto& f : req) {
-    info.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    source.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   }
-  info.has_body = parser.chunked() || parser.content_length().has_value();
-  info.body = std::move(req.body());
-  info.request_time = std::chrono::duration<double>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  source.has_body = parser.chunked() || parser.content_length().has_value();
+  source.body = std::move(req.body());
+  source.request_time = std::chrono::duration<double>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  job->info = BuildRequestInfo(std::move(source), route);
 
   auto exchange = std::make_shared<PhpExchange>(*ctl->ioc);
   job->writer = exchange;

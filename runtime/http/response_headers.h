@@ -24,6 +24,7 @@ void CommonHeaders(boost::beast::http::response<Body>& res, bool keep_alive) {
   res.set(boost::beast::http::field::date, CachedDate());
   res.set(boost::beast::http::field::server, "ephpm");
   res.keep_alive(keep_alive);
+  if (!keep_alive) res.set(boost::beast::http::field::connection, "close");  // Beast omits it on 1.0
 }
 
 // Splits PHP's "Name: value" lines into the response, dropping framing headers we own.

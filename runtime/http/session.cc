@@ -16,6 +16,7 @@
 
 #include "runtime/http/access_log.h"
 #include "runtime/http/file_body.h"
+#include "runtime/http/framing.h"
 #include "runtime/http/mime.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
@@ -23,6 +24,22 @@
 #include "runtime/http/static_file.h"
 
 namespace ephpm::http {
+namespace {
+
+// The fields CheckFraming() decides on; views into req.
+RequestHead FramingFields(const bhttp::request<bhttp::string_body>& req) {
+  RequestHead head;
+  head.version = req.version();
+  for (const auto& f : req) {
+    std::string_view value(f.value().data(), f.value().size());
+    if (f.name() == bhttp::field::transfer_encoding) head.transfer_encoding.push_back(value);
+    if (f.name() == bhttp::field::content_length) head.content_length.push_back(value);
+    if (f.name() == bhttp::field::host) head.host.push_back(value);
+  }
+  return head;
+}
+
+}  // namespace
 
 awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
   auto ctl = std::make_shared<SessionCtl>();
@@ -133,8 +150,13 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
     co_return false;
   }
   *keep_alive = req.keep_alive() && !stopping;
-  if (version == 11 && req.count(bhttp::field::host) != 1) {
-    co_await SendError(stream, 400, version, false, head);
+  // Before any body byte is read: a request we cannot frame ends the connection.
+  FramingVerdict framing = CheckFraming(FramingFields(req));
+  if (!framing.ok()) {
+    spdlog::debug("{}: request refused with {}: {}",
+                  stream.socket().remote_endpoint(ec).address().to_string(), framing.status,
+                  framing.reason);
+    co_await SendError(stream, framing.status, version, false, head);
     co_return false;
   }
   if (parser.content_length() && *parser.content_length() > sc.max_body_size) {
