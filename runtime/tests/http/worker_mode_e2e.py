@@ -454,6 +454,38 @@ def ephpm_envelope_primitives(p):
         eq(get(srv.port, "/again").status, 201, "and the loop goes on")
 
 
+@test
+def reflection_matches_the_stub(p):
+    import subprocess
+    stub = open(os.path.join(HERE, "..", "..", "php", "ephpm_worker.stub.php")).read()
+    expected = []
+    namespace = ""
+    for line in stub.splitlines():
+        m = re.match(r"\s*namespace\s*([\w\\]*)\s*\{", line)
+        if m:
+            namespace = m.group(1)
+            continue
+        m = re.match(r"\s*(public )?function (\w+)\((.*?)\)(?:: (\S+))? \{\}", line)
+        if m:
+            name = m.group(2) if m.group(1) else (namespace + "\\" if namespace else "") + m.group(2)
+            ret = (m.group(4) or "-").replace("?Envelope", "?Ephpm\\Worker\\Envelope")
+            expected.append("%s(%s): %s" % (name, m.group(3), ret))
+    code = r"""
+foreach (get_extension_funcs('ephpm') as $f) {
+    if (str_starts_with($f, 'ephpm_kv_') || str_starts_with($f, 'ephpm_test_')) continue;
+    $r = new ReflectionFunction($f);
+    echo $r->getName(), '(', implode(', ', array_map(fn ($p) => $p->getType() . ' $' . $p->getName(), $r->getParameters())), '): ', $r->getReturnType() ?? '-', "\n";
+}
+$c = new ReflectionClass('Ephpm\Worker\Envelope');
+foreach ($c->getMethods() as $m) echo $m->getName(), '(): ', $m->getReturnType() ?? '-', "\n";
+echo $c->isFinal() ? "final\n" : "not final\n";
+"""
+    out = subprocess.run([CTX.binary, "php", "-n", "-r", code], capture_output=True, text=True, timeout=30).stdout
+    got = out.strip().split("\n")
+    eq(got[-1], "final", "Envelope is final")
+    eq(sorted(got[:-1]), sorted(expected), "Reflection of the ephpm extension vs ephpm_worker.stub.php")
+
+
 # ------------------------------------------------------------------------------------------------
 # Processes: concurrency, SIGHUP, SIGTERM, max_requests, memory
 # ------------------------------------------------------------------------------------------------
