@@ -63,6 +63,7 @@ $handler = static function () use ($boot, $app): void {
     $GLOBALS['app_global']++;
     switch ($_GET['a'] ?? 'dump') {
         case 'dump':
+            usleep((int) ($_GET['ms'] ?? 0) * 1000);
             reply(dump($boot, $app));
             break;
         case 'set':  // everything a request can change, left changed
@@ -146,6 +147,6 @@ $handler = static function () use ($boot, $app): void {
 };
 
 while (ephpm_handle_request($handler)) {
-    echo 'BETWEEN-REQUESTS';  // discarded too
-    header('X-Between: 1');
+    header('X-Between: 1');   // discarded too
+    echo 'BETWEEN-REQUESTS';
 }
