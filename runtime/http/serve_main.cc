@@ -24,6 +24,7 @@
 #include "runtime/http/router.h"
 #include "runtime/http/supervisor.h"
 #include "runtime/http/worker.h"
+#include "runtime/http/worker_php.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
@@ -36,7 +37,7 @@ void PhpLog(int level, const std::string& message) {
   static const spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
                                                       spdlog::level::warn, spdlog::level::err,
                                                       spdlog::level::critical};
-  spdlog::log(kLevels[level < 0 ? 0 : level > 4 ? 4 : level], fmt::runtime(message));
+  spdlog::log(kLevels[level < 0 ? 0 : level > 4 ? 4 : level], "{}", message);
 }
 
 void Fail(const std::string& message) { fprintf(stderr, "ephpm: %s\n", message.c_str()); }
@@ -151,6 +152,17 @@ int ServeMain(const ServeOptions& opts) {
     return 2;
   }
   MimeTypes mime;
+  if (cfg.php.mode == config::PhpMode::kWorker) {
+    php::WorkerScript script;
+    if (!ResolveWorkerScript(cfg, router.DocumentRoot(), &script, &err)) {
+      Fail(err);
+      return 2;
+    }
+    ConfigureWorkerMode(script);
+    // The worker script is the front controller: URLs without a file reach it (the router reads
+    // cfg.server by reference).
+    cfg.server.fallback = script.script_name;
+  }
 
   // --- listener, store, PHP --------------------------------------------------------------------
   std::string url;

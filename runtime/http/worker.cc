@@ -24,6 +24,7 @@
 
 #include "runtime/http/access_log.h"
 #include "runtime/http/job_queue.h"
+#include "runtime/http/worker_php.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/request_sapi.h"
 
@@ -119,6 +120,13 @@ class Control {
                     "{}: received {}: draining", o_.name, strsignal(sig));
         return Stop::kSignal;
       }
+      if (sig == SIGHUP && o_.master == 0 && o_.cfg->php.mode == config::PhpMode::kWorker) {
+        // Single-process worker mode: boot the application again (a master rolls its workers).
+        bool queued = RequestWorkerReload(&queue_);
+        spdlog::info("{}: received {}: {}", o_.name, strsignal(sig),
+                     queued ? "booting the worker script again" : "ignored (PHP queue full)");
+        continue;
+      }
       spdlog::info("{}: received {}: ignored", o_.name, strsignal(sig));
     }
   }
@@ -155,7 +163,9 @@ class Control {
 };
 
 // Which PHP loop this process runs.
-PhpLoop ChoosePhpLoop(const config::Config&) { return RunClassicPhp; }
+PhpLoop ChoosePhpLoop(const config::Config& cfg) {
+  return cfg.php.mode == config::PhpMode::kWorker ? RunWorkerModePhp : RunClassicPhp;
+}
 
 }  // namespace
 

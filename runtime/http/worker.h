@@ -6,8 +6,10 @@
 // the drain.
 //
 // How this process runs PHP is chosen here: a PHP loop (PhpLoop) pops jobs until the queue is
-// closed. RunClassicPhp() runs every request in a fresh PHP request (php-fpm's model). The loop
-// decides when the worker is ready ("this worker accepts"): the classic loop is ready at once.
+// closed. RunClassicPhp() runs every request in a fresh PHP request (php-fpm's model);
+// RunWorkerModePhp() (worker_php.h, `[php] mode = "worker"`) serves them all with one
+// long-running worker script. The loop decides when the worker is ready ("this worker
+// accepts"): the classic loop is ready at once, worker mode after the first boot attempt.
 //
 // The drain (signal, max_requests reached, master gone): stop accepting, stop ephpm_kv_wait()
 // calls, let in-flight requests finish while idle keep-alive connections are closed, interrupt

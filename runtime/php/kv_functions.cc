@@ -529,9 +529,11 @@ PHP_FUNCTION(ephpm_kv_stats) {
 // Module entry
 // -----------------------------------------------------------------------------------------------
 
-// The ephpm_test_* hooks of the test binary (test_hooks.cc) join the module's own functions here,
-// so get_extension_funcs('ephpm') lists them too.
+// Worker mode's functions and class (worker_functions.cc) and the ephpm_test_* hooks of the test
+// binary (test_hooks.cc) join the module's own functions here, so get_extension_funcs('ephpm')
+// lists them too.
 static PHP_MINIT_FUNCTION(ephpm) {
+  ephpm::php::RegisterWorkerApi(type);
   if (g_test_hooks == nullptr) return SUCCESS;
   return zend_register_functions(nullptr, g_test_hooks->functions, nullptr, type);
 }

@@ -10,6 +10,9 @@ namespace ephpm::php {
 
 // The module passed to php_module_startup() as the additional module.
 _zend_module_entry* EphpmModuleEntry();
+// Registers the worker-mode functions, Ephpm\Worker\Envelope, fastcgi_finish_request() and
+// getallheaders() (worker_functions.cc); called from the module's MINIT.
+void RegisterWorkerApi(int type);
 
 // Extra functions for our own test suites. Only the test binary (ephpm-test-hooks, built with
 // runtime/php/test_hooks.cc) installs them, from a static initializer, before main() runs; the

@@ -8,7 +8,8 @@
 //   ExecuteRequest()      per request, on the PHP thread
 //   RequestSapiShutdown() once, on the PHP thread
 //
-// The server owns the HTTP side through ResponseWriter; this layer never touches sockets.
+// The server owns the HTTP side through ResponseWriter; this layer never touches sockets. Worker
+// mode (worker_sapi.h) runs its requests through the same SAPI module and ResponseWriter.
 #ifndef EPHPM_RUNTIME_PHP_REQUEST_SAPI_H_
 #define EPHPM_RUNTIME_PHP_REQUEST_SAPI_H_
 
