@@ -1,9 +1,10 @@
 <?php
 
-// The stock Symfony front controller; only the vendor directory is chosen by the test run (the package's own, or
-// a generated project for another Symfony line).
+// The stock Symfony front controller, except that the test run chooses the vendor directory (the package's own, or
+// a generated project for another Symfony line) and so names the project directory itself.
 use Ephpm\SymfonyRuntime\Tests\Fixtures\App\Kernel;
 
+$_SERVER['APP_RUNTIME_OPTIONS'] = ['project_dir' => dirname(__DIR__)];
 require_once (getenv('EPHPM_RUNTIME_TEST_VENDOR') ?: dirname(__DIR__, 4).'/vendor').'/autoload_runtime.php';
 
 return function (array $context) {

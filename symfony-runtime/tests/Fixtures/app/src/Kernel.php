@@ -47,7 +47,9 @@ final class Kernel extends BaseKernel
 
     protected function configureContainer(ContainerConfigurator $container): void
     {
-        $framework = ['secret' => 'fixture', 'test' => false, 'http_method_override' => false];
+        $framework = [
+            'secret' => 'fixture', 'test' => false, 'http_method_override' => false, 'php_errors' => ['log' => true],
+        ];
         if (self::VERSION_ID >= 60400) {
             $framework['handle_all_throwables'] = true;
         }
