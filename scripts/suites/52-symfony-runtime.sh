@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ephpm/symfony-runtime (symfony-runtime/): PHPUnit for every Symfony line the package supports. The unit tests run
+# ephpm/symfony-runtime (symfony-runtime/): PHPStan (level max + strict rules) on src/, PSR-12 code style, then
+# PHPUnit for every Symfony line the package supports. The unit tests run
 # on plain php; the server tests start build/runtime/ephpm serve (worker and classic mode) on the fixture app
 # (symfony-runtime/tests/Fixtures/app) and talk HTTP to it — ephpm_handle_request() is the server's, never a mock.
 #
@@ -66,6 +67,11 @@ JSON
 done
 
 status=0
+echo "--- phpstan (level max, strict rules) on src/"
+(cd "$pkg" && php vendor/bin/phpstan analyse --no-progress --memory-limit=1G) || status=1
+echo "--- phpcs (PSR-12) on src/ and tests/"
+if (cd "$pkg" && php vendor/bin/phpcs --report=summary -q); then echo "phpcs: no violations"; else status=1; fi
+
 for ver in 7.x "${versions[@]}"; do
   if [ "$ver" = 7.x ]; then vendor=$pkg/vendor; else vendor=$work/$ver/vendor; fi
   log=$work/logs/symfony-$ver.log

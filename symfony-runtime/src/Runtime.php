@@ -38,12 +38,17 @@ class Runtime extends SymfonyRuntime
     public function __construct(array $options = [])
     {
         $explicit = $options['worker_loop_max'] ?? null;
+        // The parent's documented shape lists its own keys only; ours (worker_loop_max) rides along, as in 7.4.
+        /** @phpstan-ignore argument.type */
         parent::__construct($options);
 
         $loopMax = $explicit ?? $_SERVER['EPHPM_LOOP_MAX'] ?? $_ENV['EPHPM_LOOP_MAX'] ?? self::DEFAULT_LOOP_MAX;
         $valid = filter_var($loopMax, \FILTER_VALIDATE_INT, \FILTER_NULL_ON_FAILURE);
         if (null === $valid) {
-            throw new \LogicException(\sprintf('ephpm/symfony-runtime: "worker_loop_max" (or EPHPM_LOOP_MAX) must be an integer, "%s" given.', \is_scalar($loopMax) ? (string) $loopMax : get_debug_type($loopMax)));
+            throw new \LogicException(\sprintf(
+                'ephpm/symfony-runtime: "worker_loop_max" (or EPHPM_LOOP_MAX) must be an integer, "%s" given.',
+                \is_scalar($loopMax) ? (string) $loopMax : get_debug_type($loopMax)
+            ));
         }
         $this->loopMax = $valid;
     }

@@ -8,6 +8,7 @@ use Symfony\Component\HttpKernel\HttpKernelInterface;
 use Symfony\Component\HttpKernel\KernelInterface;
 use Symfony\Component\HttpKernel\TerminableInterface;
 use Symfony\Component\Runtime\RunnerInterface;
+use Symfony\Contracts\Service\ResetInterface;
 
 /**
  * Serves requests in ephpm's worker mode with one booted kernel: a loop on ephpm_handle_request().
@@ -28,9 +29,12 @@ use Symfony\Component\Runtime\RunnerInterface;
 final class WorkerRunner implements RunnerInterface
 {
     /** Boot-time $_SERVER keys that describe a request, never carried into the next ones. */
-    private const REQUEST_KEY = '/^(HTTP_|CONTENT_|REQUEST_|QUERY_STRING$|PATH_INFO$|PATH_TRANSLATED$|ORIG_PATH_INFO$|PHP_AUTH_|AUTH_TYPE$|REMOTE_|HTTPS$|argv$|argc$)/';
+    private const REQUEST_KEY = '/^(HTTP_|CONTENT_|REQUEST_|QUERY_STRING$|PATH_INFO$|PATH_TRANSLATED$|ORIG_PATH_INFO$'
+        . '|PHP_AUTH_|AUTH_TYPE$|REMOTE_|HTTPS$|argv$|argc$)/';
 
     private int $served = 0;
+    private ?Request $request = null;
+    private ?Response $response = null;
 
     public function __construct(
         private readonly HttpKernelInterface $kernel,
@@ -40,32 +44,25 @@ final class WorkerRunner implements RunnerInterface
 
     public function run(): int
     {
-        $server = array_filter($_SERVER, static fn ($key): bool => !preg_match(self::REQUEST_KEY, (string) $key), \ARRAY_FILTER_USE_KEY);
+        $server = array_filter(
+            $_SERVER,
+            static fn ($key): bool => 1 !== preg_match(self::REQUEST_KEY, (string) $key),
+            \ARRAY_FILTER_USE_KEY
+        );
         $server['APP_RUNTIME_MODE'] = 'web=1&worker=1';
         $env = $_ENV;
-
-        $request = null;
-        $response = null;
-        $handler = function () use ($server, $env, &$request, &$response): void {
+        $handler = function () use ($server, $env): void {
             $_SERVER += $server;
             $_ENV += $env;
-            $request = Request::createFromGlobals();
-            $response = $this->kernel->handle($request);
-            $response->send();
+            $this->request = Request::createFromGlobals();
+            $this->response = $this->kernel->handle($this->request);
+            $this->response->send();
         };
 
         do {
-            $request = $response = null;
+            $this->request = $this->response = null;
             $more = ephpm_handle_request($handler);
-            if (null === $request) {
-                break; // told to stop before a request came
-            }
-            ++$this->served;
-            if (null === $response) {
-                break; // the handler threw past the kernel: its state is unknown, boot afresh
-            }
-            $this->afterResponse($request, $response);
-        } while ($more && ($this->loopMax <= 0 || $this->served < $this->loopMax));
+        } while ($this->finishRequest() && $more && ($this->loopMax <= 0 || $this->served < $this->loopMax));
 
         return 0;
     }
@@ -76,17 +73,32 @@ final class WorkerRunner implements RunnerInterface
         return $this->served;
     }
 
-    private function afterResponse(Request $request, Response $response): void
+    /**
+     * After ephpm_handle_request() returned: terminate, reset, collect. False when the loop must end: the worker was
+     * told to stop before a request came, or the handler threw past the kernel (its state is unknown: boot afresh).
+     */
+    private function finishRequest(): bool
     {
-        if ($this->kernel instanceof TerminableInterface) {
-            $this->kernel->terminate($request, $response);
+        if (null === $this->request) {
+            return false;
         }
+        ++$this->served;
+        if (null === $this->response) {
+            return false;
+        }
+        if ($this->kernel instanceof TerminableInterface) {
+            $this->kernel->terminate($this->request, $this->response);
+        }
+        $this->request = $this->response = null;
         if ($this->kernel instanceof KernelInterface) {
             $container = $this->kernel->getContainer();
-            if ($container->has('services_resetter')) {
-                $container->get('services_resetter')->reset();
+            $resetter = $container->has('services_resetter') ? $container->get('services_resetter') : null;
+            if ($resetter instanceof ResetInterface) {
+                $resetter->reset();
             }
         }
         gc_collect_cycles();
+
+        return true;
     }
 }

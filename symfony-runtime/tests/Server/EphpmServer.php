@@ -23,22 +23,26 @@ final class EphpmServer
      */
     public function __construct(string $mode, array $env = [], int $workers = 1)
     {
-        $this->dir = sys_get_temp_dir().'/ephpm-symfony-runtime-'.bin2hex(random_bytes(5));
+        $this->dir = sys_get_temp_dir() . '/ephpm-symfony-runtime-' . bin2hex(random_bytes(5));
         mkdir($this->dir);
-        $this->config = $this->dir.'/ephpm.toml';
-        $this->log = $this->dir.'/serve.log';
-        $toml = "[server]\nlisten = \"127.0.0.1:0\"\ndocument_root = \"".self::fixtureDir()."/public\"\n\n"
-            ."[php]\nworkers = {$workers}\n";
+        $this->config = $this->dir . '/ephpm.toml';
+        $this->log = $this->dir . '/serve.log';
+        $toml = "[server]\nlisten = \"127.0.0.1:0\"\ndocument_root = \"" . self::fixtureDir() . "/public\"\n\n"
+            . "[php]\nworkers = {$workers}\n";
         if ('worker' === $mode) {
             $toml .= "mode = \"worker\"\nworker_script = \"index.php\"\n";
         }
         file_put_contents($this->config, $toml);
 
-        $process = proc_open([self::binary(), 'serve', '--config', $this->config],
+        $process = proc_open(
+            [self::binary(), 'serve', '--config', $this->config],
             [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->log, 'w'], 2 => ['redirect', 1]],
-            $pipes, $this->dir, getenv() + $env);
+            $pipes,
+            $this->dir,
+            getenv() + $env
+        );
         if (!\is_resource($process)) {
-            throw new \RuntimeException('cannot start '.self::binary());
+            throw new \RuntimeException('cannot start ' . self::binary());
         }
         $this->process = $process;
 
@@ -55,17 +59,17 @@ final class EphpmServer
             usleep(50000);
         }
         $this->stop();
-        throw new \RuntimeException("ephpm serve did not start:\n".$this->output());
+        throw new \RuntimeException("ephpm serve did not start:\n" . $this->output());
     }
 
     public static function binary(): string
     {
-        return getenv('EPHPM_BIN') ?: \dirname(__DIR__, 3).'/build/runtime/ephpm';
+        return getenv('EPHPM_BIN') ?: \dirname(__DIR__, 3) . '/build/runtime/ephpm';
     }
 
     public static function fixtureDir(): string
     {
-        return \dirname(__DIR__).'/Fixtures/app';
+        return \dirname(__DIR__) . '/Fixtures/app';
     }
 
     /**
@@ -82,7 +86,7 @@ final class EphpmServer
         $context = stream_context_create(['http' => [
             'method' => $method, 'header' => $lines, 'content' => $body, 'ignore_errors' => true, 'timeout' => 30,
         ]]);
-        $response = @file_get_contents($this->base.$path, false, $context);
+        $response = @file_get_contents($this->base . $path, false, $context);
         $status = isset($http_response_header[0]) && preg_match('~^HTTP/\S+ (\d{3})~', $http_response_header[0], $m)
             ? (int) $m[1] : 0;
 
@@ -92,13 +96,13 @@ final class EphpmServer
     /** A value of the server's store, read by `ephpm --config FILE php` (no request to the app). */
     public function storeValue(string $key): ?string
     {
-        $code = 'echo json_encode(ephpm_kv_get('.var_export($key, true).'));';
-        $out = shell_exec(escapeshellarg(self::binary()).' --config '.escapeshellarg($this->config)
-            .' php -r '.escapeshellarg($code).' 2>&1');
+        $code = 'echo json_encode(ephpm_kv_get(' . var_export($key, true) . '));';
+        $out = shell_exec(escapeshellarg(self::binary()) . ' --config ' . escapeshellarg($this->config)
+            . ' php -r ' . escapeshellarg($code) . ' 2>&1');
 
         $value = json_decode((string) $out, true);
         if (null !== $value && !\is_string($value) && !\is_int($value)) {
-            throw new \RuntimeException('unexpected store read: '.$out);
+            throw new \RuntimeException('unexpected store read: ' . $out);
         }
 
         return null === $value ? null : (string) $value;

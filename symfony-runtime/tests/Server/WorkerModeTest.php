@@ -28,7 +28,7 @@ final class WorkerModeTest extends TestCase
     private function json(EphpmServer $server, string $path): array
     {
         $r = $server->request($path);
-        self::assertSame(200, $r['status'], $path.': '.substr($r['body'], 0, 500)."\n".$server->output());
+        self::assertSame(200, $r['status'], $path . ': ' . substr($r['body'], 0, 500) . "\n" . $server->output());
         self::assertIsArray($r['json']);
 
         return $r['json'];
@@ -86,8 +86,12 @@ final class WorkerModeTest extends TestCase
     public function testRequestDataDoesNotLeakIntoTheNextRequest(): void
     {
         $server = $this->serve('worker');
-        $a = $server->request('/echo?q=secret', 'POST',
-            ['X-Probe' => 'from-a', 'Cookie' => 'probe=cookie-a', 'Content-Type' => 'text/plain'], 'body-a');
+        $a = $server->request(
+            '/echo?q=secret',
+            'POST',
+            ['X-Probe' => 'from-a', 'Cookie' => 'probe=cookie-a', 'Content-Type' => 'text/plain'],
+            'body-a'
+        );
         self::assertSame(200, $a['status'], $a['body']);
         self::assertSame(['q' => 'secret', 'get_q' => 'secret', 'header' => 'from-a', 'server_header' => 'from-a',
             'cookie' => 'cookie-a', 'method' => 'POST', 'body' => 'body-a', 'uri' => '/echo?q=secret'], $a['json']);

@@ -5,7 +5,8 @@
 use Ephpm\SymfonyRuntime\Tests\Fixtures\App\Kernel;
 
 $_SERVER['APP_RUNTIME_OPTIONS'] = ['project_dir' => dirname(__DIR__)];
-require_once (getenv('EPHPM_RUNTIME_TEST_VENDOR') ?: dirname(__DIR__, 4).'/vendor').'/autoload_runtime.php';
+$vendor = getenv('EPHPM_RUNTIME_TEST_VENDOR') ?: dirname(__DIR__, 4) . '/vendor';
+require_once $vendor . '/autoload_runtime.php';
 
 return function (array $context) {
     return new Kernel($context['APP_ENV'], (bool) $context['APP_DEBUG']);

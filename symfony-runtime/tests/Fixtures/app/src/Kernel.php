@@ -37,12 +37,12 @@ final class Kernel extends BaseKernel
     // One cache per Symfony version: the test legs of several Symfony lines share this directory.
     public function getCacheDir(): string
     {
-        return $this->getProjectDir().'/var/cache/'.self::VERSION.'/'.$this->environment;
+        return $this->getProjectDir() . '/var/cache/' . self::VERSION . '/' . $this->environment;
     }
 
     public function getLogDir(): string
     {
-        return $this->getProjectDir().'/var/log/'.self::VERSION;
+        return $this->getProjectDir() . '/var/log/' . self::VERSION;
     }
 
     protected function configureContainer(ContainerConfigurator $container): void
@@ -55,8 +55,8 @@ final class Kernel extends BaseKernel
         }
         $container->extension('framework', $framework);
         $services = $container->services()->defaults()->autowire()->autoconfigure();
-        $services->load(__NAMESPACE__.'\\', __DIR__.'/*')->exclude(__DIR__.'/{Kernel.php,Controller}');
-        $services->load(__NAMESPACE__.'\\Controller\\', __DIR__.'/Controller')->public()
+        $services->load(__NAMESPACE__ . '\\', __DIR__ . '/*')->exclude(__DIR__ . '/{Kernel.php,Controller}');
+        $services->load(__NAMESPACE__ . '\\Controller\\', __DIR__ . '/Controller')->public()
             ->tag('controller.service_arguments');
     }
 
@@ -64,7 +64,7 @@ final class Kernel extends BaseKernel
     {
         $controller = Controller\ProbeController::class;
         foreach (['probe', 'state', 'echo', 'fail'] as $name) {
-            $routes->add($name, '/'.$name)->controller([$controller, $name]);
+            $routes->add($name, '/' . $name)->controller([$controller, $name]);
         }
     }
 }
