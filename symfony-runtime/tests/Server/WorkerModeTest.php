@@ -46,8 +46,8 @@ final class WorkerModeTest extends TestCase
         self::assertCount(1, array_unique(array_column($probes, 'pid')));
         foreach ($probes as $p) {
             self::assertSame('web=1&worker=1', $p['runtime_mode']);
-            self::assertSame('hello-from-dotenv', $p['greeting_server'], '.env variables reach every request ($_SERVER)');
-            self::assertSame('hello-from-dotenv', $p['greeting_env'], '.env variables reach every request ($_ENV)');
+            self::assertSame('hello-from-dotenv', $p['greeting_server'], '.env reaches every request ($_SERVER)');
+            self::assertSame('hello-from-dotenv', $p['greeting_env'], '.env reaches every request ($_ENV)');
             self::assertSame('prod', $p['app_env']);
         }
         self::assertSame(0, $server->stop(), $server->output());
