@@ -752,6 +752,7 @@ def main():
         md.append("Knobs and raw data: `bench/run.sh` (header) and `bench/results/raw/latest/` (not committed). "
                   "Per-benchmark reports with more detail (each from its own script's last committed run, not necessarily "
                   "this one): [php-native.md](php-native.md), [symfony.md](symfony.md), [http.md](http.md), "
+                  "[http-symfony.md](http-symfony.md), "
                   "[kv-memory.md](kv-memory.md).\n")
     path = os.path.join(OUT, "latest.md")
     with open(path, "w") as f:
