@@ -472,6 +472,9 @@ def section_http(md):
         r = parse_wrk(path)
         if r:
             res.setdefault((m.group(1), m.group(2)), []).append(r)
+    if not res:  # e.g. only the Symfony section ran (ONLY=sf-...)
+        md.append("_Not run: see `bench/results/raw/latest/http.log`._\n")
+        return None
     keys = [k for k in order if any(kk == k for kk, _ in res)] + sorted({k for k, _ in res} - set(order))
     pages = [p for p in ("hello.php", "counter.php") if any(pp == p for _, pp in res)]
     pages += sorted({p for _, p in res} - set(pages))
