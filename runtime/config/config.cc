@@ -388,9 +388,22 @@ class Loader {
         int64_t v;
         if (!Integer(T, k, node, 0, INT64_MAX, &v)) return;
         p.max_requests = static_cast<uint64_t>(v);
+      } else if (k == "mode") {
+        std::string v;
+        if (!String(T, k, node, &v)) return;
+        if (v == "classic" || v == "fpm") {
+          p.mode = PhpMode::kClassic;
+        } else if (v == "worker") {
+          p.mode = PhpMode::kWorker;
+        } else {
+          return Error(T, k, "unknown mode " + Quote(v) + " (expected \"classic\" or \"worker\")");
+        }
+      } else if (k == "worker_script") {
+        if (!String(T, k, node, &p.worker_script)) return;
       } else {
         return Unknown(T, k,
-                       "max_execution_time, memory_limit, ini, ini_file, workers, max_requests");
+                       "mode, worker_script, max_execution_time, memory_limit, ini, ini_file, "
+                       "workers, max_requests");
       }
       if (failed()) return;
     }

@@ -57,7 +57,15 @@ struct ServerConfig {
   int io_threads = 0;
 };
 
+// How a worker process runs PHP: a fresh script per request (classic), or one long-running
+// worker script that handles many requests (worker; see runtime/http/README.md, Worker mode).
+enum class PhpMode { kClassic, kWorker };
+
 struct PhpConfig {
+  PhpMode mode = PhpMode::kClassic;  // [php] mode; ePHPm's "fpm" means classic
+  // Absolute path inside server.document_root ("" in classic mode without the key). Written
+  // relative to document_root; required in worker mode.
+  std::string worker_script;
   int64_t max_execution_time = 30;  // wall-clock seconds per request, 0 = unlimited (watchdog)
   std::string memory_limit = "128M";  // passed to PHP as INI memory_limit
   // [php.ini]: INI overrides, appended after ephpm's hard-coded INI (last wins), in file order.

@@ -21,6 +21,7 @@
 #include "runtime/http/router.h"
 #include "runtime/http/server.h"
 #include "runtime/http/supervisor.h"
+#include "runtime/http/worker_php.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
@@ -34,6 +35,8 @@ constexpr size_t kPhpThreadStack = 64ull << 20;  // embedding-php.md section 11
 struct PhpThreadState {
   php::RequestSapiOptions options;
   JobQueue* queue = nullptr;
+  const php::WorkerScript* worker_script = nullptr;  // worker mode
+  bool booted = false;  // worker mode: the first boot attempt ended (ok or not)
   std::mutex mu;
   std::condition_variable cv;
   bool started = false;  // startup finished (ok or not)
@@ -54,7 +57,16 @@ void* PhpThreadMain(void* arg) {
     st->error = error;
   }
   st->cv.notify_all();
-  if (ok) {
+  if (ok && st->worker_script != nullptr) {
+    WorkerPhpHooks hooks;
+    hooks.on_ready = hooks.on_boot_failed = [st] {
+      std::lock_guard<std::mutex> lock(st->mu);
+      st->booted = true;
+      st->cv.notify_all();
+    };
+    RunWorkerPhp(*st->worker_script, st->queue, hooks);
+    php::RequestSapiShutdown();
+  } else if (ok) {
     while (std::unique_ptr<PhpJob> job = st->queue->Pop()) {
       php::ExecuteRequest(job->info, job->writer.get());
     }
@@ -72,7 +84,7 @@ void PhpLog(int level, const std::string& message) {
   static const spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
                                                       spdlog::level::warn, spdlog::level::err,
                                                       spdlog::level::critical};
-  spdlog::log(kLevels[level < 0 ? 0 : level > 4 ? 4 : level], fmt::runtime(message));
+  spdlog::log(kLevels[level < 0 ? 0 : level > 4 ? 4 : level], "{}", message);
 }
 
 void Fail(const std::string& message) { fprintf(stderr, "ephpm: %s\n", message.c_str()); }
@@ -125,6 +137,12 @@ int ServeMain(const ServeOptions& opts) {
     return 2;
   }
   MimeTypes mime;
+  php::WorkerScript worker_script;
+  bool worker_mode = cfg.php.mode == config::PhpMode::kWorker;
+  if (worker_mode && !ResolveWorkerScript(cfg, router.DocumentRoot(), &worker_script, &err)) {
+    Fail(err);
+    return 2;
+  }
 
   // --- listener, store, PHP --------------------------------------------------------------------
   std::string url;
@@ -175,6 +193,7 @@ int ServeMain(const ServeOptions& opts) {
     sctx.store = store.get();
     sctx.listen_fd = listen_fd;
     sctx.workers = workers;
+    sctx.worker_script = worker_mode ? &worker_script : nullptr;
     int rc = RunSupervisor(sctx);
     php::RequestSapiShutdown();
     store.reset();
@@ -195,6 +214,7 @@ int ServeMain(const ServeOptions& opts) {
   PhpThreadState php_state;
   php_state.queue = &queue;
   php_state.options = php_options;
+  php_state.worker_script = worker_mode ? &worker_script : nullptr;
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -213,6 +233,10 @@ int ServeMain(const ServeOptions& opts) {
     pthread_join(php_thread, nullptr);
     Fail("PHP start-up failed: " + php_state.error);
     return 1;
+  }
+  if (worker_mode) {  // accept once the worker script has booted (or failed and answers 503)
+    std::unique_lock<std::mutex> lock(php_state.mu);
+    php_state.cv.wait(lock, [&] { return php_state.booted || php_state.exited; });
   }
 
   AccessLog access_log(cfg.log.access_log);

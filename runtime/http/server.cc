@@ -73,6 +73,20 @@ std::unique_ptr<PhpJob> JobQueue::Pop() {
   return job;
 }
 
+std::unique_ptr<PhpJob> JobQueue::PopUntil(std::chrono::steady_clock::time_point deadline,
+                                           bool* closed) {
+  std::unique_lock<std::mutex> lock(mu_);
+  sleeping_ = true;
+  cv_.wait_until(lock, deadline, [&] { return closed_ || !jobs_.empty(); });
+  sleeping_ = false;
+  *closed = closed_ && jobs_.empty();
+  if (jobs_.empty()) return nullptr;
+  auto job = std::move(jobs_.front());
+  jobs_.pop_front();
+  pending_.store(jobs_.size(), std::memory_order_release);
+  return job;
+}
+
 void JobQueue::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -12,6 +12,7 @@
 #define EPHPM_RUNTIME_HTTP_SERVER_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -44,6 +45,9 @@ class JobQueue {
   bool TryPush(std::unique_ptr<PhpJob> job);
   // Blocks; nullptr once closed and empty.
   std::unique_ptr<PhpJob> Pop();
+  // Like Pop(), but returns nullptr at `deadline` too; *closed is true when the queue is closed
+  // and empty (worker mode's back-off between boot attempts).
+  std::unique_ptr<PhpJob> PopUntil(std::chrono::steady_clock::time_point deadline, bool* closed);
   void Close();
   size_t size();
 

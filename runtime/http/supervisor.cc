@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/server.h"
+#include "runtime/http/worker_php.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
@@ -160,23 +161,36 @@ struct WorkerControl {
   php::RestoreSignalMask(&old);
   pthread_t control_handle = control_thread.native_handle();
 
-  // Tell the master (and the other workers) this worker accepts connections.
-  g_idle[slot].store(1, std::memory_order_relaxed);
-  char r = 'R';
-  ssize_t ignored = write(ready_fd, &r, 1);
-  (void)ignored;
-  close(ready_fd);
-
-  uint64_t served = 0;
+  // Tell the master (and the other workers) this worker is ready: in worker mode once the
+  // worker script has booted (a rolling restart drains the old worker only then).
+  auto ready = [slot, ready_fd] {
+    g_idle[slot].store(1, std::memory_order_relaxed);
+    char r = 'R';
+    ssize_t ignored = write(ready_fd, &r, 1);
+    (void)ignored;
+    close(ready_fd);
+  };
   const uint64_t max_requests = cfg.php.max_requests;
-  while (std::unique_ptr<PhpJob> job = queue.Pop()) {
-    php::ExecuteRequest(job->info, job->writer.get());
-    job.reset();
-    if (max_requests > 0 && ++served == max_requests) {
+  auto after_request = [&server, control_handle, max_requests](uint64_t served) {
+    if (max_requests > 0 && served == max_requests) {
       // Stop accepting right here (returns once the acceptor is closed), so at most the one
       // connection the client opened meanwhile is still taken; the control thread then drains.
       server.StopAccepting();
       pthread_kill(control_handle, SIGUSR1);
+    }
+  };
+  if (ctx.worker_script != nullptr) {
+    WorkerPhpHooks hooks;
+    hooks.on_ready = ready;
+    hooks.after_request = after_request;
+    RunWorkerPhp(*ctx.worker_script, &queue, hooks);
+  } else {
+    ready();
+    uint64_t served = 0;
+    while (std::unique_ptr<PhpJob> job = queue.Pop()) {
+      php::ExecuteRequest(job->info, job->writer.get());
+      job.reset();
+      after_request(++served);
     }
   }
   {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "runtime/config/config.h"
+#include "runtime/php/worker_sapi.h"
 
 namespace ephpm::kv {
 class Store;
@@ -37,6 +38,8 @@ struct SupervisorContext {
   kv::Store* store = nullptr;
   int listen_fd = -1;  // the master's copy; closed by RunSupervisor when it starts to drain
   int workers = 2;     // resolved (>= 1)
+  // Worker mode: the resolved worker script (worker_php.h); nullptr = classic mode.
+  const php::WorkerScript* worker_script = nullptr;
 };
 
 // Raises the soft RLIMIT_STACK to at least 64 MiB (embedding-php.md section 11) so the main

@@ -891,11 +891,17 @@ static PHP_MINFO_FUNCTION(ephpm) {
   php_info_print_table_end();
 }
 
+static PHP_MINIT_FUNCTION(ephpm) {
+  (void)module_number;
+  ephpm::php::RegisterWorkerApi(type);
+  return SUCCESS;
+}
+
 static zend_module_entry ephpm_module_entry = {
   STANDARD_MODULE_HEADER,
   "ephpm",
   ephpm_functions,
-  nullptr,  // MINIT
+  PHP_MINIT(ephpm),
   nullptr,  // MSHUTDOWN
   nullptr,  // RINIT
   nullptr,  // RSHUTDOWN

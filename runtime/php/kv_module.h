@@ -11,6 +11,9 @@ namespace ephpm::php {
 // includes the ephpm_test_* hooks only when SetTestHooksEnabled(true) was called before.
 _zend_module_entry* EphpmModuleEntry();
 void SetTestHooksEnabled(bool enabled);
+// Registers the worker-mode functions, Ephpm\Worker\Envelope, fastcgi_finish_request() and
+// getallheaders() (worker_functions.cc); called from the module's MINIT.
+void RegisterWorkerApi(int type);
 // Joins the helper threads started by ephpm_test_* hooks (they touch the store); called by
 // EngineShutdown() so they never outlive the store.
 void StopTestHookThreads();

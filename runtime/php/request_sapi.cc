@@ -21,26 +21,13 @@
 
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/php/request_context.h"
 
 namespace ephpm::php {
 namespace {
 
 // Above this much buffered output the response switches to chunked streaming on its own.
 constexpr size_t kStreamThreshold = 1 << 20;
-
-struct RequestContext {
-  const RequestInfo* info = nullptr;
-  ResponseWriter* writer = nullptr;
-  size_t body_read = 0;
-  std::string cookies;
-  std::string content_type;
-  std::string out;
-  bool streaming = false;
-  bool client_gone = false;
-  bool headers_captured = false;
-  int status = 200;
-  std::vector<std::string> header_lines;
-};
 
 RequestContext* g_ctx = nullptr;  // PHP thread only
 RequestSapiOptions g_options;
@@ -173,6 +160,17 @@ Watchdog g_watchdog;
 // SAPI callbacks
 // ---------------------------------------------------------------------------------------------
 
+// Classic mode: PHP's own policy (the script stops unless ignore_user_abort). Worker mode never
+// bails out here: that would end the booted application for one impatient client.
+void AbortedConnection(RequestContext* ctx) {
+  if (!ctx->worker) {
+    php_handle_aborted_connection();
+    return;
+  }
+  PG(connection_status) = PHP_CONNECTION_ABORTED;
+  ctx->discard = true;
+}
+
 void StartStreaming(RequestContext* ctx) {
   if (!SG(headers_sent)) sapi_send_headers();
   ctx->streaming = true;
@@ -188,7 +186,7 @@ void StartStreaming(RequestContext* ctx) {
 
 size_t UbWrite(const char* str, size_t len) {
   RequestContext* ctx = g_ctx;
-  if (ctx == nullptr) return len;
+  if (ctx == nullptr || ctx->discard || ctx->responded) return len;
   if (!ctx->client_gone) {
     if (ctx->streaming) {
       if (!ctx->writer->StreamChunk(std::string_view(str, len))) ctx->client_gone = true;
@@ -197,15 +195,15 @@ size_t UbWrite(const char* str, size_t len) {
       if (ctx->out.size() > kStreamThreshold) StartStreaming(ctx);
     }
   }
-  if (ctx->client_gone) php_handle_aborted_connection();
+  if (ctx->client_gone) AbortedConnection(ctx);
   return len;
 }
 
 void Flush(void* server_context) {
   RequestContext* ctx = g_ctx;
-  if (ctx == nullptr || server_context == nullptr) return;
+  if (ctx == nullptr || server_context == nullptr || ctx->discard || ctx->responded) return;
   if (!ctx->client_gone && !ctx->streaming) StartStreaming(ctx);
-  if (ctx->client_gone) php_handle_aborted_connection();
+  if (ctx->client_gone) AbortedConnection(ctx);
 }
 
 int SendHeaders(sapi_headers_struct* sapi_headers) {
@@ -305,6 +303,7 @@ void RegisterServerVariables(zval* arr) {
   if (!ctx->content_type.empty()) fixed("CONTENT_TYPE", ctx->content_type);
   if (r.has_body) fixed("CONTENT_LENGTH", std::to_string(r.body.size()));
   fixed("REDIRECT_STATUS", "200");
+  if (ctx->worker) fixed("EPHPM_WORKER", "1");
 }
 
 void LogMessage(const char* message, int syslog_type) {
@@ -416,32 +415,10 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   RequestContext ctx;
   ctx.info = &info;
   ctx.writer = writer;
-  const char* authorization = nullptr;
-  for (const auto& [name, value] : info.headers) {
-    if (IEq(name, "cookie")) {
-      if (!ctx.cookies.empty()) ctx.cookies += "; ";
-      for (char c : value) {
-        if (c != '\0') ctx.cookies += c;
-      }
-    } else if (IEq(name, "content-type") && ctx.content_type.empty()) {
-      ctx.content_type = value;
-    } else if (IEq(name, "authorization") && authorization == nullptr) {
-      authorization = value.c_str();
-    }
-  }
-
+  PrepareContext(&ctx);
   g_ctx = &ctx;
   BeginRequest();
-  SG(server_context) = &ctx;
-  SG(sapi_headers).http_response_code = 200;
-  SG(request_info).request_method = info.method.c_str();
-  SG(request_info).query_string = const_cast<char*>(info.query_string.c_str());
-  SG(request_info).request_uri = const_cast<char*>(info.request_uri.c_str());
-  SG(request_info).path_translated = const_cast<char*>(info.script_filename.c_str());
-  SG(request_info).content_type = ctx.content_type.empty() ? nullptr : ctx.content_type.c_str();
-  SG(request_info).content_length = static_cast<zend_long>(info.body.size());
-  SG(request_info).proto_num = info.proto_num;
-  php_handle_auth_data(authorization);
+  InstallRequestInfo(&ctx);
 
   g_watchdog.Arm(writer);
   bool startup_failed = false, bailout = false;
@@ -450,13 +427,7 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   bool shutdown_bailout = false;
   RunScript(&ctx, &startup_failed, &bailout, &last_error, &display_errors, &shutdown_bailout);
   bool timed_out = g_watchdog.Disarm();
-
-  SG(server_context) = nullptr;
-  SG(request_info).request_method = nullptr;
-  SG(request_info).query_string = nullptr;
-  SG(request_info).request_uri = nullptr;
-  SG(request_info).path_translated = nullptr;
-  SG(request_info).content_type = nullptr;
+  ClearRequestInfo();
   g_ctx = nullptr;
 
   if (startup_failed) Log(3, "php_request_startup failed for " + info.script_filename);
@@ -470,45 +441,127 @@ Outcome ExecuteRequest(const RequestInfo& info, ResponseWriter* writer) {
   } else {
     g_suspect_in_a_row = 0;
   }
+  Verdict verdict;
+  verdict.bailout = bailout || startup_failed;
+  verdict.timed_out = timed_out;
+  verdict.last_error = last_error;
+  verdict.display_errors = display_errors;
+  return FinishResponse(&ctx, verdict);
+}
+
+RequestContext*& CurrentContext() { return g_ctx; }
+
+void PrepareContext(RequestContext* ctx) {
+  ctx->cookies.clear();
+  ctx->content_type.clear();
+  ctx->authorization = nullptr;
+  for (const auto& [name, value] : ctx->info->headers) {
+    if (IEq(name, "cookie")) {
+      if (!ctx->cookies.empty()) ctx->cookies += "; ";
+      for (char c : value) {
+        if (c != '\0') ctx->cookies += c;
+      }
+    } else if (IEq(name, "content-type") && ctx->content_type.empty()) {
+      ctx->content_type = value;
+    } else if (IEq(name, "authorization") && ctx->authorization == nullptr) {
+      ctx->authorization = value.c_str();
+    }
+  }
+}
+
+void InstallRequestInfo(RequestContext* ctx) {
+  const RequestInfo& info = *ctx->info;
+  SG(server_context) = ctx;
+  SG(sapi_headers).http_response_code = 200;
+  SG(request_info).request_method = info.method.c_str();
+  SG(request_info).query_string = const_cast<char*>(info.query_string.c_str());
+  SG(request_info).request_uri = const_cast<char*>(info.request_uri.c_str());
+  SG(request_info).path_translated = const_cast<char*>(info.script_filename.c_str());
+  SG(request_info).content_type = ctx->content_type.empty() ? nullptr : ctx->content_type.c_str();
+  SG(request_info).content_length = static_cast<zend_long>(info.body.size());
+  SG(request_info).proto_num = info.proto_num;
+  php_handle_auth_data(ctx->authorization);
+}
+
+void ClearRequestInfo() {
+  SG(server_context) = nullptr;
+  SG(request_info).request_method = nullptr;
+  SG(request_info).query_string = nullptr;
+  SG(request_info).request_uri = nullptr;
+  SG(request_info).path_translated = nullptr;
+  SG(request_info).content_type = nullptr;
+}
+
+Verdict CurrentVerdict(bool timed_out) {
+  Verdict v;
+  v.bailout = CG(unclean_shutdown) != 0;
+  v.timed_out = timed_out;
+  v.last_error = PG(last_error_type);
+  v.display_errors = PG(display_errors) != 0;
+  return v;
+}
+
+Outcome FinishResponse(RequestContext* ctx, const Verdict& verdict) {
   Outcome outcome = Outcome::kOk;
-  if (timed_out) {
+  if (verdict.timed_out) {
     outcome = Outcome::kTimeout;
-  } else if (bailout || startup_failed) {
+  } else if (verdict.bailout) {
     outcome = Outcome::kError;
   }
-
-  if (ctx.streaming) {
-    ctx.writer->EndStream(outcome == Outcome::kOk);
+  if (ctx->responded) return outcome;
+  ctx->responded = true;
+  if (ctx->streaming) {
+    ctx->writer->EndStream(outcome == Outcome::kOk);
     return outcome;
   }
   if (outcome == Outcome::kTimeout) {
     // The timeout keeps PHP's error page when display_errors printed one.
-    std::string body = ctx.out.empty() ? "504 Gateway Timeout\n" : std::move(ctx.out);
-    ctx.writer->Complete(504, {"Content-Type: text/html; charset=UTF-8"}, std::move(body));
-  } else if (outcome == Outcome::kError) {
-    // A bailout: 500, and the partial body is dropped unless display_errors shows the error.
-    if (display_errors && !ctx.out.empty()) {
-      ctx.writer->Complete(500, {"Content-Type: text/html; charset=UTF-8"}, std::move(ctx.out));
-    } else {
-      ctx.writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
-                           "500 Internal Server Error\n");
-    }
-  } else {
-    int status = ctx.headers_captured ? ctx.status : 200;
-    if (IsFatal(last_error) && (status == 200 || status == 500)) {
-      // Fatal without a bailout (uncaught exception): 500 unless the script chose another
-      // status; the partial body is dropped unless display_errors shows the error.
-      outcome = Outcome::kError;
-      if (!display_errors) {
-        ctx.writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
-                             "500 Internal Server Error\n");
-        return outcome;
-      }
-      status = 500;
-    }
-    ctx.writer->Complete(status, std::move(ctx.header_lines), std::move(ctx.out));
+    std::string body = ctx->out.empty() ? "504 Gateway Timeout\n" : std::move(ctx->out);
+    ctx->writer->Complete(504, {"Content-Type: text/html; charset=UTF-8"}, std::move(body));
+    return outcome;
   }
+  if (outcome == Outcome::kError) {
+    // A bailout: 500, and the partial body is dropped unless display_errors shows the error.
+    if (verdict.display_errors && !ctx->out.empty()) {
+      ctx->writer->Complete(500, {"Content-Type: text/html; charset=UTF-8"}, std::move(ctx->out));
+    } else {
+      ctx->writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
+                            "500 Internal Server Error\n");
+    }
+    return outcome;
+  }
+  int status = ctx->headers_captured ? ctx->status : 200;
+  if (IsFatal(verdict.last_error) && (status == 200 || status == 500)) {
+    // Fatal without a bailout (uncaught exception): 500 unless the script chose another
+    // status; the partial body is dropped unless display_errors shows the error.
+    outcome = Outcome::kError;
+    if (!verdict.display_errors) {
+      ctx->writer->Complete(500, {"Content-Type: text/plain; charset=UTF-8"},
+                            "500 Internal Server Error\n");
+      return outcome;
+    }
+    status = 500;
+  }
+  ctx->writer->Complete(status, std::move(ctx->header_lines), std::move(ctx->out));
   return outcome;
 }
+
+void FinishRequestEarly(RequestContext* ctx) {
+  if (ctx->responded || ctx->discard) return;
+  php_output_end_all();
+  if (!SG(headers_sent)) sapi_send_headers();
+  int status = ctx->headers_captured ? ctx->status : 200;
+  ctx->responded = true;
+  if (ctx->streaming) {
+    ctx->writer->EndStream(true);
+  } else {
+    ctx->writer->Complete(status, std::move(ctx->header_lines), std::move(ctx->out));
+  }
+}
+
+void ArmWatchdog(ResponseWriter* writer) { g_watchdog.Arm(writer); }
+bool DisarmWatchdog() { return g_watchdog.Disarm(); }
+const RequestSapiOptions& SapiOptions() { return g_options; }
+void SapiLog(int level, const std::string& message) { Log(level, message); }
 
 }  // namespace ephpm::php

@@ -1,0 +1,172 @@
+#include "runtime/http/worker_php.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/http/server.h"
+
+namespace ephpm::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
+constexpr auto kMaxBackoff = std::chrono::seconds(5);
+
+// The queue as the worker script's request source.
+class QueueSource final : public php::WorkerRequestSource {
+ public:
+  QueueSource(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks,
+              uint64_t* served)
+      : script_(script), queue_(queue), hooks_(hooks), served_(served) {}
+
+  bool Next(const php::RequestInfo** request, php::ResponseWriter** writer) override {
+    job_ = queue_->Pop();
+    if (!job_) return false;
+    php::RequestInfo& info = job_->info;
+    // Every PHP request runs the worker script, as a front controller: the URL the client asked
+    // for stays in REQUEST_URI (and PATH_INFO when it addressed the worker script itself).
+    if (info.script_filename != script_.script_filename) {
+      info.script_filename = script_.script_filename;
+      info.script_name = script_.script_name;
+      info.path_info.clear();
+    }
+    *request = &info;
+    *writer = job_->writer.get();
+    return true;
+  }
+
+  void Done(php::Outcome) override {
+    job_.reset();
+    ++*served_;
+    if (hooks_.after_request) hooks_.after_request(*served_);
+  }
+
+ private:
+  const php::WorkerScript& script_;
+  JobQueue* queue_;
+  const WorkerPhpHooks& hooks_;
+  uint64_t* served_;
+  std::unique_ptr<PhpJob> job_;
+};
+
+struct BootWatch {
+  const WorkerPhpHooks* hooks;
+  bool* ready;
+  Clock::time_point started;
+  const std::string* script;
+};
+
+void OnBooted(void* arg) {
+  auto* watch = static_cast<BootWatch*>(arg);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - watch->started);
+  spdlog::info("worker script {} booted in {} ms", *watch->script, ms.count());
+  if (!*watch->ready) {
+    *watch->ready = true;
+    if (watch->hooks->on_ready) watch->hooks->on_ready();
+  }
+}
+
+// Answers queued requests with 503 until `deadline`. false when the queue was closed.
+bool AnswerUnavailable(JobQueue* queue, Clock::time_point deadline, const std::string& reason) {
+  for (;;) {
+    bool closed = false;
+    std::unique_ptr<PhpJob> job = queue->PopUntil(deadline, &closed);
+    if (closed) return false;
+    if (!job) return true;
+    job->writer->Complete(503, {"Content-Type: text/plain; charset=UTF-8", "Retry-After: 1"},
+                          "503 Service Unavailable\nthe worker script failed to boot: " + reason +
+                              "\n");
+  }
+}
+
+}  // namespace
+
+bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
+                         php::WorkerScript* out, std::string* error) {
+  std::string where = (cfg.source_path.empty() ? std::string("config") : cfg.source_path) +
+                      ": [php] worker_script: ";
+  std::string path = cfg.php.worker_script;
+  if (path.empty()) {
+    *error = where + "required when [php] mode = \"worker\"";
+    return false;
+  }
+  if (path[0] != '/') path = document_root + "/" + path;
+  char real[PATH_MAX];
+  struct stat st;
+  if (realpath(path.c_str(), real) == nullptr) {
+    *error = where + "\"" + path + "\": " + strerror(errno);
+    return false;
+  }
+  if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *error = where + "\"" + path + "\" is not a regular file";
+    return false;
+  }
+  out->script_filename = real;
+  out->document_root = document_root;
+  std::string prefix = document_root == "/" ? "/" : document_root + "/";
+  if (out->script_filename.compare(0, prefix.size(), prefix) == 0) {
+    out->script_name = "/" + out->script_filename.substr(prefix.size());
+  } else {
+    out->script_name = "/" + out->script_filename.substr(out->script_filename.rfind('/') + 1);
+  }
+  out->server_name = cfg.server.listen_address.host;
+  out->server_port = std::to_string(cfg.server.listen_address.port);
+  return true;
+}
+
+void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks) {
+  uint64_t served = 0;
+  bool ready = false;
+  bool warned_return = false;
+  auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstBackoff);
+  for (;;) {
+    QueueSource source(script, queue, hooks, &served);
+    BootWatch watch{&hooks, &ready, Clock::now(), &script.script_filename};
+    php::WorkerRun run = php::RunWorkerScript(script, &source, OnBooted, &watch);
+    switch (run.end) {
+      case php::WorkerEnd::kStopped:
+        spdlog::debug("worker script {} stopped after {} request(s)", script.script_filename,
+                      run.served);
+        return;
+      case php::WorkerEnd::kReturned:
+        // A script that handles N requests and returns (its own loop limit) is legitimate.
+        if (!warned_return) {
+          spdlog::warn("worker script {} returned after {} request(s) without being asked to "
+                       "stop; booting it again (logged once)",
+                       script.script_filename, run.served);
+          warned_return = true;
+        }
+        backoff = kFirstBackoff;
+        break;
+      case php::WorkerEnd::kExit:
+        spdlog::info("worker script {}: exit() in a request; booting it again",
+                     script.script_filename);
+        backoff = kFirstBackoff;
+        break;
+      case php::WorkerEnd::kFault:
+        spdlog::error("worker script {}: a request ended it ({}); booting it again",
+                      script.script_filename, run.reason);
+        backoff = kFirstBackoff;
+        break;
+      case php::WorkerEnd::kBootFailed:
+        spdlog::error("worker script {} failed to boot: {}; retrying in {:.1f} s",
+                      script.script_filename, run.reason, backoff.count() / 1000.0);
+        if (hooks.on_boot_failed) hooks.on_boot_failed();
+        if (!AnswerUnavailable(queue, Clock::now() + backoff, run.reason)) return;
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+        break;
+    }
+  }
+}
+
+}  // namespace ephpm::http

@@ -1,0 +1,45 @@
+// Worker mode on the HTTP side (`[php] mode = "worker"`, docs/worker-mode.md): how a process's
+// PHP thread serves its JobQueue by running the worker script instead of one script per request.
+//
+// RunWorkerPhp() boots the worker script (runtime/php/worker_sapi.h) and feeds it the queue's
+// jobs; every job is rewritten to the worker script (SCRIPT_FILENAME, SCRIPT_NAME, PHP_SELF of
+// the worker script, the original REQUEST_URI), so a direct hit on another .php file reaches the
+// application like any other URL and that file is never executed. When the script ends it is
+// booted again: at once after a request ended it (fatal error, uncaught exception, exit(),
+// timeout) or after it returned by itself; with back-off (0.1 s doubling to 5 s) when it fails
+// before asking for its first request, answering the queued requests meanwhile with 503 and the
+// reason. The loop ends when the queue is closed (drain, recycling, rolling restart).
+#ifndef EPHPM_RUNTIME_HTTP_WORKER_PHP_H_
+#define EPHPM_RUNTIME_HTTP_WORKER_PHP_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "runtime/config/config.h"
+#include "runtime/php/worker_sapi.h"
+
+namespace ephpm::http {
+
+class JobQueue;
+
+struct WorkerPhpHooks {
+  // Once per process, on the PHP thread, when the worker script first asks for a request.
+  std::function<void()> on_ready;
+  // On the PHP thread after every failed boot attempt (the reason is logged already).
+  std::function<void()> on_boot_failed;
+  // On the PHP thread after each answered request; `served` counts this process's requests.
+  std::function<void(uint64_t served)> after_request;
+};
+
+// [php] worker_script (relative to the document root, or absolute) as a WorkerScript. false with
+// *error (naming the config file and key) when it does not exist or is not a regular file.
+bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
+                         php::WorkerScript* out, std::string* error);
+
+// Runs on the PHP thread until `queue` is closed.
+void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks);
+
+}  // namespace ephpm::http
+
+#endif  // EPHPM_RUNTIME_HTTP_WORKER_PHP_H_
