@@ -426,6 +426,7 @@ def symfony_walkthrough(mode):
     runtime_checks(srv, mode)
     if mode == "worker":
         memory_check(srv)
+        sighup_check(srv)
     srv.stop()
 
     # Without a running server: a private store, and one line on stderr.
@@ -585,6 +586,26 @@ def memory_check(srv):
           set(before) == set(after) and len(growth) == len(before) >= 1, "%s vs %s" % (before, after))
     check("memory: RSS growth per worker over %d requests < %d MiB (%s)" % (MEMORY_REQUESTS, MEMORY_LIMIT_MIB, report),
           bool(growth) and max(growth.values()) < MEMORY_LIMIT_MIB, report)
+
+
+def sighup_check(srv):
+    """The deploy path: SIGHUP replaces the workers one at a time; the app keeps answering, then from new kernels."""
+    before = set(worker_pids(srv))
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    statuses, fresh = [], None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        status, _, body = http_get(srv.url("/runtime"))
+        statuses.append(status)
+        now = set(worker_pids(srv))
+        if now and not (now & before):
+            fresh = get_json(srv.url("/runtime"))
+            break
+        time.sleep(0.05)
+    check("SIGHUP: every worker replaced, %d requests during the restart all answered 200" % len(statuses),
+          fresh is not None and all(st == 200 for st in statuses), "%s %s" % (statuses[-5:], fresh))
+    check("SIGHUP: the new workers boot the app afresh (a new kernel, worker mode)",
+          bool(fresh) and fresh.get("worker_mode") is True and fresh.get("pid") not in before, str(fresh))
 
 
 # --- 3. every README command of the covered sections was run ----------------------------------------------------
