@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of the README walk-throughs (issue 6): examples/my-app and examples/symfony-app on `ephpm serve`,
-and `ephpm --config ephpm.toml php bin/console ...` operating on the running server's store.
+and `ephpm --config ephpm.toml php bin/console ...` operating on the running server's store. The symfony-app
+walk-through runs twice: in classic mode, then in worker mode (issue 12: ephpm.worker.toml temporarily copied over
+ephpm.toml, so the README's commands are run unchanged), plus worker-only checks (kernel booted once per worker,
+per-request state reset, RSS over 10,000 requests, SIGHUP).
 
 Usage: examples_test.py REPO_ROOT      (needs build/runtime/ephpm and `composer install` done in both examples;
                                         scripts/suites/60-examples.sh does both)
