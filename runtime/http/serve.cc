@@ -139,9 +139,14 @@ int ServeMain(const ServeOptions& opts) {
   MimeTypes mime;
   php::WorkerScript worker_script;
   bool worker_mode = cfg.php.mode == config::PhpMode::kWorker;
-  if (worker_mode && !ResolveWorkerScript(cfg, router.DocumentRoot(), &worker_script, &err)) {
-    Fail(err);
-    return 2;
+  if (worker_mode) {
+    if (!ResolveWorkerScript(cfg, router.DocumentRoot(), &worker_script, &err)) {
+      Fail(err);
+      return 2;
+    }
+    // The worker script is the front controller: URLs without a file reach it (the router
+    // reads cfg.server by reference).
+    cfg.server.fallback = worker_script.script_name;
   }
 
   // --- listener, store, PHP --------------------------------------------------------------------
@@ -265,6 +270,12 @@ int ServeMain(const ServeOptions& opts) {
     if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) {
       spdlog::info("received {}: draining", strsignal(sig));
       break;
+    }
+    if (sig == SIGHUP && worker_mode) {
+      bool queued = RequestWorkerReload(&queue);
+      spdlog::info("received {}: {}", strsignal(sig),
+                   queued ? "booting the worker script again" : "ignored (PHP queue full)");
+      continue;
     }
     spdlog::info("received {}: ignored", strsignal(sig));
   }

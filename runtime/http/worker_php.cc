@@ -32,6 +32,11 @@ class QueueSource final : public php::WorkerRequestSource {
   bool Next(const php::RequestInfo** request, php::ResponseWriter** writer) override {
     job_ = queue_->Pop();
     if (!job_) return false;
+    if (!job_->writer) {  // the reload marker (RequestWorkerReload)
+      job_.reset();
+      reload_ = true;
+      return false;
+    }
     php::RequestInfo& info = job_->info;
     // Every PHP request runs the worker script, as a front controller: the URL the client asked
     // for stays in REQUEST_URI (and PATH_INFO when it addressed the worker script itself).
@@ -51,12 +56,15 @@ class QueueSource final : public php::WorkerRequestSource {
     if (hooks_.after_request) hooks_.after_request(*served_);
   }
 
+  bool reload() const { return reload_; }
+
  private:
   const php::WorkerScript& script_;
   JobQueue* queue_;
   const WorkerPhpHooks& hooks_;
   uint64_t* served_;
   std::unique_ptr<PhpJob> job_;
+  bool reload_ = false;
 };
 
 struct BootWatch {
@@ -90,6 +98,10 @@ bool AnswerUnavailable(JobQueue* queue, Clock::time_point deadline, const std::s
 }
 
 }  // namespace
+
+bool RequestWorkerReload(JobQueue* queue) {
+  return queue->TryPush(std::make_unique<PhpJob>());  // a job without a writer
+}
 
 bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
                          php::WorkerScript* out, std::string* error) {
@@ -135,6 +147,10 @@ void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const Worker
     php::WorkerRun run = php::RunWorkerScript(script, &source, OnBooted, &watch);
     switch (run.end) {
       case php::WorkerEnd::kStopped:
+        if (source.reload()) {
+          spdlog::info("worker script {}: SIGHUP; booting it again", script.script_filename);
+          break;
+        }
         spdlog::debug("worker script {} stopped after {} request(s)", script.script_filename,
                       run.served);
         return;

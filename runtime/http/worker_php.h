@@ -37,6 +37,11 @@ struct WorkerPhpHooks {
 bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
                          php::WorkerScript* out, std::string* error);
 
+// Thread-safe: makes the worker script of the process serving `queue` end after the request in
+// flight and boot again (SIGHUP in the single-process mode), while requests keep queueing.
+// false when the queue is full or closed.
+bool RequestWorkerReload(JobQueue* queue);
+
 // Runs on the PHP thread until `queue` is closed.
 void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks);
 

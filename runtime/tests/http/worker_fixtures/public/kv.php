@@ -1,0 +1,2 @@
+<?php
+echo ephpm_kv_get($_GET['k'] ?? '') ?? 'null', "\n";

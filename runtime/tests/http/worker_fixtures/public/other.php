@@ -1,0 +1,2 @@
+<?php
+echo "OTHER FILE EXECUTED\n";
