@@ -479,6 +479,9 @@ def write_sf_report(results, notes, load_before):
     if w and c:
         lines.append("Worker mode vs classic mode, both `ephpm serve`: %.2f×; server CPU per request %.0f µs vs "
                      "%.0f µs (what booting the kernel on every request costs).\n" % (w[0] / c[0], w[4], c[4]))
+    if w and fpm:
+        lines.append("Server CPU per request (less sensitive to other load on the machine than req/s): worker mode "
+                     "%.1f× less than the best nginx + php-fpm configuration.\n" % (max(fpm)[2][4] / w[4]))
     if notes:
         lines.append("## Notes\n")
         lines.extend("* " + n for n in notes)
