@@ -12,7 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "runtime/http/server.h"
+#include "runtime/http/job_queue.h"
+#include "runtime/http/worker.h"
 
 namespace ephpm::http {
 namespace {
@@ -22,12 +23,12 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
 constexpr auto kMaxBackoff = std::chrono::seconds(5);
 
+php::WorkerScript g_script;  // ConfigureWorkerMode()
+
 // The queue as the worker script's request source.
 class QueueSource final : public php::WorkerRequestSource {
  public:
-  QueueSource(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks,
-              uint64_t* served)
-      : script_(script), queue_(queue), hooks_(hooks), served_(served) {}
+  QueueSource(JobQueue* queue, RequestBudget* budget) : queue_(queue), budget_(budget) {}
 
   bool Next(const php::RequestInfo** request, php::ResponseWriter** writer) override {
     job_ = queue_->Pop();
@@ -40,9 +41,9 @@ class QueueSource final : public php::WorkerRequestSource {
     php::RequestInfo& info = job_->info;
     // Every PHP request runs the worker script, as a front controller: the URL the client asked
     // for stays in REQUEST_URI (and PATH_INFO when it addressed the worker script itself).
-    if (info.script_filename != script_.script_filename) {
-      info.script_filename = script_.script_filename;
-      info.script_name = script_.script_name;
+    if (info.script_filename != g_script.script_filename) {
+      info.script_filename = g_script.script_filename;
+      info.script_name = g_script.script_name;
       info.path_info.clear();
     }
     *request = &info;
@@ -52,35 +53,31 @@ class QueueSource final : public php::WorkerRequestSource {
 
   void Done(php::Outcome) override {
     job_.reset();
-    ++*served_;
-    if (hooks_.after_request) hooks_.after_request(*served_);
+    budget_->Count();
   }
 
   bool reload() const { return reload_; }
 
  private:
-  const php::WorkerScript& script_;
   JobQueue* queue_;
-  const WorkerPhpHooks& hooks_;
-  uint64_t* served_;
+  RequestBudget* budget_;
   std::unique_ptr<PhpJob> job_;
   bool reload_ = false;
 };
 
 struct BootWatch {
-  const WorkerPhpHooks* hooks;
-  bool* ready;
+  const std::function<void()>* ready;
+  bool* attempted;
   Clock::time_point started;
-  const std::string* script;
 };
 
 void OnBooted(void* arg) {
   auto* watch = static_cast<BootWatch*>(arg);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - watch->started);
-  spdlog::info("worker script {} booted in {} ms", *watch->script, ms.count());
-  if (!*watch->ready) {
-    *watch->ready = true;
-    if (watch->hooks->on_ready) watch->hooks->on_ready();
+  spdlog::info("worker script {} booted in {} ms", g_script.script_filename, ms.count());
+  if (!*watch->attempted) {
+    *watch->attempted = true;
+    (*watch->ready)();
   }
 }
 
@@ -136,49 +133,52 @@ bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_
   return true;
 }
 
-void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks) {
-  uint64_t served = 0;
-  bool ready = false;
+void ConfigureWorkerMode(const php::WorkerScript& script) { g_script = script; }
+
+void RunWorkerModePhp(JobQueue& queue, RequestBudget& budget, const std::function<void()>& ready) {
+  const std::string& name = g_script.script_filename;
+  bool attempted = false;
   bool warned_return = false;
   auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstBackoff);
   for (;;) {
-    QueueSource source(script, queue, hooks, &served);
-    BootWatch watch{&hooks, &ready, Clock::now(), &script.script_filename};
-    php::WorkerRun run = php::RunWorkerScript(script, &source, OnBooted, &watch);
+    QueueSource source(&queue, &budget);
+    BootWatch watch{&ready, &attempted, Clock::now()};
+    php::WorkerRun run = php::RunWorkerScript(g_script, &source, OnBooted, &watch);
     switch (run.end) {
       case php::WorkerEnd::kStopped:
         if (source.reload()) {
-          spdlog::info("worker script {}: SIGHUP; booting it again", script.script_filename);
+          spdlog::info("worker script {}: SIGHUP; booting it again", name);
           break;
         }
-        spdlog::debug("worker script {} stopped after {} request(s)", script.script_filename,
-                      run.served);
+        spdlog::debug("worker script {} stopped after {} request(s)", name, run.served);
         return;
       case php::WorkerEnd::kReturned:
         // A script that handles N requests and returns (its own loop limit) is legitimate.
         if (!warned_return) {
           spdlog::warn("worker script {} returned after {} request(s) without being asked to "
                        "stop; booting it again (logged once)",
-                       script.script_filename, run.served);
+                       name, run.served);
           warned_return = true;
         }
         backoff = kFirstBackoff;
         break;
       case php::WorkerEnd::kExit:
-        spdlog::info("worker script {}: exit() in a request; booting it again",
-                     script.script_filename);
+        spdlog::info("worker script {}: exit() in a request; booting it again", name);
         backoff = kFirstBackoff;
         break;
       case php::WorkerEnd::kFault:
-        spdlog::error("worker script {}: a request ended it ({}); booting it again",
-                      script.script_filename, run.reason);
+        spdlog::error("worker script {}: a request ended it ({}); booting it again", name,
+                      run.reason);
         backoff = kFirstBackoff;
         break;
       case php::WorkerEnd::kBootFailed:
-        spdlog::error("worker script {} failed to boot: {}; retrying in {:.1f} s",
-                      script.script_filename, run.reason, backoff.count() / 1000.0);
-        if (hooks.on_boot_failed) hooks.on_boot_failed();
-        if (!AnswerUnavailable(queue, Clock::now() + backoff, run.reason)) return;
+        spdlog::error("worker script {} failed to boot: {}; retrying in {:.1f} s", name,
+                      run.reason, backoff.count() / 1000.0);
+        if (!attempted) {  // accept anyway: requests get 503 with the reason, not a hang
+          attempted = true;
+          ready();
+        }
+        if (!AnswerUnavailable(&queue, Clock::now() + backoff, run.reason)) return;
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
         break;
     }

@@ -12,7 +12,6 @@
 #ifndef EPHPM_RUNTIME_HTTP_WORKER_PHP_H_
 #define EPHPM_RUNTIME_HTTP_WORKER_PHP_H_
 
-#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -22,28 +21,26 @@
 namespace ephpm::http {
 
 class JobQueue;
-
-struct WorkerPhpHooks {
-  // Once per process, on the PHP thread, when the worker script first asks for a request.
-  std::function<void()> on_ready;
-  // On the PHP thread after every failed boot attempt (the reason is logged already).
-  std::function<void()> on_boot_failed;
-  // On the PHP thread after each answered request; `served` counts this process's requests.
-  std::function<void(uint64_t served)> after_request;
-};
+class RequestBudget;
 
 // [php] worker_script (relative to the document root, or absolute) as a WorkerScript. false with
 // *error (naming the config file and key) when it does not exist or is not a regular file.
 bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
                          php::WorkerScript* out, std::string* error);
 
+// Sets the worker script RunWorkerModePhp() runs; once, before any worker starts (the forked
+// workers inherit it).
+void ConfigureWorkerMode(const php::WorkerScript& script);
+
+// Worker mode's PhpLoop (worker.h): runs on the PHP thread until `queue` is closed and empty.
+// ready() is called once, after the first boot attempt (a worker that cannot boot accepts too,
+// to answer 503 with the reason); budget.Count() after every answered request.
+void RunWorkerModePhp(JobQueue& queue, RequestBudget& budget, const std::function<void()>& ready);
+
 // Thread-safe: makes the worker script of the process serving `queue` end after the request in
 // flight and boot again (SIGHUP in the single-process mode), while requests keep queueing.
 // false when the queue is full or closed.
 bool RequestWorkerReload(JobQueue* queue);
-
-// Runs on the PHP thread until `queue` is closed.
-void RunWorkerPhp(const php::WorkerScript& script, JobQueue* queue, const WorkerPhpHooks& hooks);
 
 }  // namespace ephpm::http
 
