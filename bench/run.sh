@@ -5,7 +5,8 @@
 #
 #   1. builds what it needs (scripts/build.sh release ephpm kv_bench kv_memory)
 #   2. store vs map + mutex (kv_bench)          4. phpredis / Memcached from PHP (bench/all/net_clients.php)
-#   3. native ephpm_kv_* vs APCu / array        5. Symfony adapters          6. HTTP (wrk)
+#   3. native ephpm_kv_* vs APCu / array        5. Symfony adapters          6. HTTP (wrk; with the Symfony app
+#                                                                              in worker / classic mode vs php-fpm)
 #   7. memory per entry vs redis-server         8. bench/all/report.py -> latest.md + *.png
 #
 # Every server (redis-server, memcached, nginx, php-fpm, ephpm serve, php -S) is started by the

@@ -472,6 +472,9 @@ def section_http(md):
         r = parse_wrk(path)
         if r:
             res.setdefault((m.group(1), m.group(2)), []).append(r)
+    if not res:  # e.g. only the Symfony section ran (ONLY=sf-...)
+        md.append("_Not run: see `bench/results/raw/latest/http.log`._\n")
+        return None
     keys = [k for k in order if any(kk == k for kk, _ in res)] + sorted({k for k, _ in res} - set(order))
     pages = [p for p in ("hello.php", "counter.php") if any(pp == p for _, pp in res)]
     pages += sorted({p for _, p in res} - set(pages))
@@ -532,6 +535,52 @@ def section_http(md):
                    pages, [labels.get(k, k) for k in keys], values, log=False, w=1000, h=520)
     if ok:
         md.append("![HTTP req/s](http.png)\n")
+    return summary
+
+
+SF_LABELS = {"sf-worker": "ephpm serve, worker mode (ephpm/symfony-runtime)", "sf-classic": "ephpm serve, classic mode",
+             "sf-fpm2": "nginx + php-fpm + APCu pools (static, 2 children)",
+             "sf-fpm8": "nginx + php-fpm + APCu pools (static, 8 children)"}
+
+
+def section_http_symfony(md):
+    """examples/symfony-app GET /posts/1 (bench/http/bench.py's Symfony section, raw files <key>-posts_1-run<i>)."""
+    md.append("## HTTP: the Symfony app, `GET /posts/1`\n")
+    res = {}
+    for path in glob.glob(os.path.join(RAW, "http", "*-posts_1-run*.txt")):
+        key = os.path.basename(path).split("-posts_1-run")[0]
+        r = parse_wrk(path)
+        if r:
+            res.setdefault(key, []).append(r)
+    if not res:
+        md.append("_Not run or failed: see `bench/results/raw/latest/http.log`._\n")
+        return None
+    md.append("examples/symfony-app (Symfony 7.4, prod): a cache hit through `CacheInterface::get()`. `ephpm serve` "
+              "with `EphpmKvAdapter` pools in worker mode (ephpm/symfony-runtime: the kernel booted once per worker) "
+              "and in classic mode (a kernel boot per request); nginx + php-fpm with the same pools on "
+              "`ApcuAdapter`. Same wrk settings as above, runs interleaved; median (min–max).\n")
+    md.append("| server | /posts/1 req/s | p99 |")
+    md.append("|---|---:|---:|")
+    stat = {}
+    for key in [k for k in SF_LABELS if k in res] + sorted(set(res) - set(SF_LABELS)):
+        rps = stats([r[0] for r in res[key]])
+        p99 = stats([r[1] for r in res[key] if r[1] is not None])
+        stat[key] = (rps, p99)
+        md.append("| %s | %s | %.2f ms (%.2f–%.2f) |" % (SF_LABELS.get(key, key), fmt_rate_range(rps), p99["median"],
+                                                        p99["min"], p99["max"]))
+    md.append("")
+    peers = [(stat[k][0]["median"], k) for k in stat if k.startswith("sf-fpm")]
+    summary = {}
+    if peers:
+        best = max(peers)
+        for ours in ("sf-worker", "sf-classic"):
+            if ours in stat:
+                summary[ours] = (stat[ours], best, SF_LABELS.get(best[1], best[1]), stat[best[1]][1]["median"])
+                md.append("* **%s: %s req/s = %s the best php-fpm** (%s, %s req/s); p99 %.2f ms vs %.2f ms." % (
+                    SF_LABELS[ours], fmt_rate(stat[ours][0]["median"]), times(stat[ours][0]["median"] / best[0]),
+                    SF_LABELS.get(best[1], best[1]), fmt_rate(best[0]), stat[ours][1]["median"],
+                    stat[best[1]][1]["median"]))
+        md.append("")
     return summary
 
 
@@ -603,6 +652,7 @@ def main():
     nat = safe(section_native)
     sym = safe(section_symfony)
     http = safe(section_http)
+    http_sf = safe(section_http_symfony)
     mem = safe(section_memory)
 
     md = ["# ePHPm benchmarks: latest run\n"]
@@ -658,6 +708,17 @@ def main():
             summ.append(("HTTP %s, req/s (p99)" % page, "%s (%.1f ms)" % (fmt_rate(o), ours[1]["median"]), label,
                          "%s (%.1f ms)" % (fmt_rate(best[0]), bp99),
                          "**%s the req/s**" % times(r) if r >= 1 else "%s the req/s" % times(r)))
+    if http_sf:
+        for key, what in (("sf-worker", "worker mode"), ("sf-classic", "classic mode")):
+            if key not in http_sf:
+                continue
+            ours, best, label, bp99 = http_sf[key]
+            o = ours[0]["median"]
+            r = o / best[0]
+            summ.append(("HTTP Symfony app `/posts/1`, %s, req/s (p99)" % what,
+                         "%s (%.1f ms)" % (fmt_rate(o), ours[1]["median"]), label,
+                         "%s (%.1f ms)" % (fmt_rate(best[0]), bp99),
+                         "**%s the req/s**" % times(r) if r >= 1 else "%s the req/s" % times(r)))
     if mem:
         used = next((v for k, v in mem.items() if "used" in k and "ephpm" in k), None)
         red = next((v for k, v in mem.items() if k.startswith("redis")), None)
@@ -694,6 +755,7 @@ def main():
         md.append("Knobs and raw data: `bench/run.sh` (header) and `bench/results/raw/latest/` (not committed). "
                   "Per-benchmark reports with more detail (each from its own script's last committed run, not necessarily "
                   "this one): [php-native.md](php-native.md), [symfony.md](symfony.md), [http.md](http.md), "
+                  "[http-symfony.md](http-symfony.md), "
                   "[kv-memory.md](kv-memory.md).\n")
     path = os.path.join(OUT, "latest.md")
     with open(path, "w") as f:

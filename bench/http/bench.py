@@ -15,9 +15,18 @@ with 8 children: a wrk with SLOW_CONNECTIONS (32) connections sends a mix where 
 requests hit slow.php (usleep 100 ms), while a probe wrk with 4 connections requests hello.php;
 the probe's latency is the latency of fast pages under that load.
 
+A fourth section, the Symfony app (SYMFONY=0 skips it): examples/symfony-app's `GET /posts/1` (a cache
+hit through CacheInterface::get()) under `ephpm serve` in worker mode (ephpm/symfony-runtime, key
+`sf-worker`), `ephpm serve` in classic mode (`sf-classic`) and nginx + php-fpm with 2 and 8 children
+(`sf-fpm2`, `sf-fpm8`) where the same app runs with APP_ENV=bench_apcu (the same pools on Symfony's
+ApcuAdapter; bench/http/apcu_kv_shim.php serves the app's two ephpm_kv_* calls from APCu). Needs
+`composer install` in examples/symfony-app (done here when vendor/ is missing). Its report is
+bench/results/http-symfony.md; `ONLY=sf-worker,sf-classic,sf-fpm2,sf-fpm8` runs only this section
+(http.md is then left alone).
+
 Environment: EPHPM_BIN (default build/runtime/ephpm), RUNS (3), DURATION (10), SOAK (60),
 CONNECTIONS (50), NGINX_WORKERS (1), ONLY (comma list of server names), QUICK=1 (1 run of 5 s,
-soak 10 s), SLOW (1), SLOW_CONNECTIONS (32).
+soak 10 s), SLOW (1), SLOW_CONNECTIONS (32), SYMFONY (1).
 """
 import os
 import platform
@@ -43,6 +52,10 @@ EPHPM = os.path.abspath(os.environ.get("EPHPM_BIN", os.path.join(ROOT, "build/ru
 ONLY = [s for s in os.environ.get("ONLY", "").split(",") if s]
 SLOW = os.environ.get("SLOW", "1") != "0"
 SLOW_CONNS = int(os.environ.get("SLOW_CONNECTIONS", "32"))
+SYMFONY = os.environ.get("SYMFONY", "1") != "0"
+SF_APP = os.path.join(ROOT, "examples", "symfony-app")
+SF_PAGE = "posts_1"  # the file-name form of /posts/1 (raw files: <key>-posts_1-run<i>.txt)
+SF_PATH = "/posts/1"
 
 HELLO = "<?php\necho \"Hello, world!\\n\";\n"
 COUNTER_KV = "<?php\necho ephpm_kv_incr('counter');\n"
@@ -237,8 +250,9 @@ SERVERS = [
 
 def wrk(port, page, duration, tag, pids=None):
     t0 = cpu_ticks(pids) if pids else 0
+    path = SF_PATH if page == SF_PAGE else "/" + page
     out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % duration, "--latency",
-                          "http://127.0.0.1:%d/%s" % (port, page)],
+                          "http://127.0.0.1:%d%s" % (port, path)],
                          capture_output=True, text=True).stdout
     with open(os.path.join(RAW, tag + ".txt"), "w") as f:
         f.write(out)
@@ -289,6 +303,194 @@ SLOW_SERVERS = [
     ("ephpm serve (workers = 8)", "ephpm8", lambda: start_ephpm(8)),
     ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
 ]
+
+
+# --- the Symfony app ------------------------------------------------------------------------------
+
+
+def sf_prepare():
+    """vendor/ and warm container caches for both environments (prod for ephpm, bench_apcu for php-fpm)."""
+    if not os.path.exists(os.path.join(SF_APP, "vendor", "autoload_runtime.php")):
+        subprocess.run(["composer", "install", "--no-interaction", "--no-progress"], cwd=SF_APP, check=True,
+                       stdout=subprocess.DEVNULL)
+    subprocess.run(["rm", "-rf", os.path.join(SF_APP, "var", "cache", "prod"),
+                    os.path.join(SF_APP, "var", "cache", "bench_apcu")], check=True)
+    subprocess.run([EPHPM, "php", "bin/console", "cache:warmup"], cwd=SF_APP, check=True,
+                   stdout=subprocess.DEVNULL, env=dict(os.environ, APP_ENV="prod", APP_DEBUG="0"))
+    subprocess.run(["php8.2", "bin/console", "cache:warmup"], cwd=SF_APP, check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, APP_ENV="bench_apcu", APP_DEBUG="0"))
+
+
+def start_sf_ephpm(mode):
+    name = "sf-" + mode
+    base = os.path.join(WORK, name)
+    os.makedirs(base, exist_ok=True)
+    port = free_port()
+    cfg = os.path.join(base, "ephpm.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "%s/public"\n[log]\nlevel = "warn"\n'
+                % (port, SF_APP))
+        if mode == "worker":
+            f.write('[php]\nmode = "worker"\nworker_script = "index.php"\n')
+    env = dict(os.environ, APP_ENV="prod", APP_DEBUG="0")
+    proc = Proc(name, [EPHPM, "serve", "--config", cfg], cwd=SF_APP, env=env)
+    STARTED.append(proc)
+    wait_http("http://127.0.0.1:%d%s" % (port, SF_PATH), timeout=60)
+    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+
+
+def start_sf_fpm(children_count):
+    name = "sf-fpm%d" % children_count
+    base = os.path.join(WORK, name)
+    os.makedirs(base, exist_ok=True)
+    sock = os.path.join(base, "fpm.sock")
+    fpm_conf = os.path.join(base, "php-fpm.conf")
+    with open(fpm_conf, "w") as f:
+        f.write("[global]\npid = %s/fpm.pid\nerror_log = %s/fpm-error.log\ndaemonize = no\n"
+                "[www]\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %d\n"
+                "pm.max_requests = 0\nenv[APP_ENV] = bench_apcu\nenv[APP_DEBUG] = 0\n"
+                "php_admin_value[auto_prepend_file] = %s\n"
+                % (base, base, sock, children_count, os.path.join(ROOT, "bench/http/apcu_kv_shim.php")))
+    fpm = Proc(name + "-php-fpm", ["php-fpm8.2", "-R", "-F", "-y", fpm_conf])
+    STARTED.append(fpm)
+    port = free_port()
+    nginx_conf = os.path.join(base, "nginx.conf")
+    with open(nginx_conf, "w") as f:
+        f.write("""worker_processes %s;
+daemon off;
+pid %s/nginx.pid;
+error_log %s/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
+  uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:%d;
+    root %s/public;
+    location / { try_files $uri /index.php$is_args$args; }
+    location ~ ^/index\\.php(/|$) {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;
+      fastcgi_param DOCUMENT_ROOT $realpath_root;
+      fastcgi_pass unix:%s;
+      internal;
+    }
+  }
+}
+""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, SF_APP, sock))
+    deadline = time.time() + 10
+    while not os.path.exists(sock) and time.time() < deadline:
+        time.sleep(0.05)
+    nginx = Proc(name + "-nginx", ["nginx", "-c", nginx_conf, "-p", base])
+    STARTED.append(nginx)
+    wait_http("http://127.0.0.1:%d%s" % (port, SF_PATH), timeout=60)
+
+    def pids():
+        return [nginx.p.pid] + children(nginx.p.pid) + [fpm.p.pid] + children(fpm.p.pid)
+    return {"port": port, "procs": [nginx, fpm], "pids": pids}
+
+
+SF_SERVERS = [
+    ("ephpm serve, worker mode (ephpm/symfony-runtime)", "sf-worker", lambda: start_sf_ephpm("worker")),
+    ("ephpm serve, classic mode", "sf-classic", lambda: start_sf_ephpm("classic")),
+    ("nginx + php-fpm + APCu pools (static, 2 children)", "sf-fpm2", lambda: start_sf_fpm(2)),
+    ("nginx + php-fpm + APCu pools (static, 8 children)", "sf-fpm8", lambda: start_sf_fpm(8)),
+]
+
+
+def sf_check(srv):
+    """The page answers a cache hit (the loader does not run) before it is measured."""
+    import json
+    for _ in range(2):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (srv["port"], SF_PATH), timeout=10) as r:
+            body = json.loads(r.read())
+    if body.get("computed") is not False:
+        raise RuntimeError("%s is not a cache hit: %r" % (SF_PATH, body))
+
+
+def sf_section(results, notes):
+    """The Symfony app on every SF_SERVERS entry, runs interleaved; results[(key, SF_PAGE)]."""
+    sf_prepare()
+    servers = [(label, key, start()) for label, key, start in SF_SERVERS if not ONLY or key in ONLY]
+    raw_runs = {}
+    try:
+        for label, key, srv in servers:
+            sf_check(srv)
+            wrk(srv["port"], SF_PAGE, 2, "%s-%s-warmup" % (key, SF_PAGE))
+        for i in range(RUNS):
+            for label, key, srv in servers:
+                r = wrk(srv["port"], SF_PAGE, DURATION, "%s-%s-run%d" % (key, SF_PAGE, i), srv["pids"]())
+                raw_runs.setdefault(key, []).append(r)
+                print("symfony run %d %-50s %9.0f req/s  p99 %7.2f ms  server CPU %6.1f us/req" %
+                      (i + 1, label, r[0], r[1], r[4]), flush=True)
+        for label, key, srv in servers:
+            notes.append("%s total RSS after the Symfony runs: %.1f MiB" % (key, rss_kib(srv["pids"]()) / 1024))
+    finally:
+        for label, key, srv in servers:
+            for p in srv["procs"]:
+                p.stop()
+    for key, runs in raw_runs.items():
+        errs = sum(r[2] for r in runs)
+        results[(key, SF_PAGE)] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+                                   [round(r[0]) for r in runs], errs, statistics.median(r[4] for r in runs))
+        if errs or any(r[3] for r in runs):
+            notes.append("%s %s: %d non-2xx responses; socket errors: %s" %
+                         (key, SF_PATH, errs, "; ".join(r[3] for r in runs if r[3])))
+
+
+def write_sf_report(results, notes, load_before):
+    """bench/results/http-symfony.md (its own file: `ONLY=sf-worker,...` re-runs it without touching http.md)."""
+    rows = [(label, key, results.get((key, SF_PAGE))) for label, key, _ in SF_SERVERS]
+    rows = [r for r in rows if r[2]]
+    if not rows:
+        return
+    lines = ["# HTTP benchmark: the Symfony app, `GET /posts/1`\n"]
+    lines.append("Generated by `bench/http/run.sh` on %s (%d vCPUs). Load average before the run: %.2f / %.2f / %.2f, "
+                 "after: %.2f / %.2f / %.2f (the machine is shared with other sessions' builds and tests: absolute "
+                 "numbers are noisy, the servers' runs are interleaved so the ratios are the result).\n"
+                 % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), *load_before,
+                    *os.getloadavg()))
+    lines.append("examples/symfony-app (Symfony 7.4, `APP_ENV=prod`), `GET /posts/1`: a cache hit through "
+                 "`CacheInterface::get()` on `cache.posts`, plus one store read for the loader counter. The same "
+                 "application and data everywhere: under `ephpm serve` its pools are `EphpmKvAdapter`s; under "
+                 "nginx + php-fpm the same pools are Symfony's `ApcuAdapter` (`APP_ENV=bench_apcu`). Worker mode: "
+                 "`[php] mode = \"worker\"` with ephpm/symfony-runtime (the kernel booted once per worker, "
+                 "re-booted every 450–500 requests by the runtime's loop limit); classic mode boots the kernel on "
+                 "every request, as php-fpm does. `wrk -t2 -c%d -d%ds --latency`, 2 s warm-up, median of %d runs "
+                 "(per-run req/s in brackets), runs interleaved. Server CPU/req: user + system CPU of the server's processes per request.\n"
+                 % (CONNS, DURATION, RUNS))
+    lines.append("| Server | /posts/1 req/s | p99 | server CPU/req |")
+    lines.append("|---|---:|---:|---:|")
+    for label, key, r in rows:
+        lines.append("| %s | %s %s | %.2f ms | %.0f µs |" % (label, "{:,.0f}".format(r[0]), r[2], r[1], r[4]))
+    lines.append("")
+    fpm = [(r[0], key, r) for label, key, r in rows if key.startswith("sf-fpm")]
+    w = results.get(("sf-worker", SF_PAGE))
+    c = results.get(("sf-classic", SF_PAGE))
+    if fpm:
+        best = max(fpm)
+        if w:
+            lines.append("**Worker mode = %.2f× the req/s of the best nginx + php-fpm configuration (%s)**; p99 %.2f ms "
+                         "vs %.2f ms. Target: ≥ 5×.\n" % (w[0] / best[0], best[1], w[1], best[2][1]))
+        if c:
+            lines.append("Classic mode: %.2f× (%s req/s).\n" % (c[0] / best[0], "{:,.0f}".format(c[0])))
+    if w and c:
+        lines.append("Worker mode vs classic mode, both `ephpm serve`: %.2f×; server CPU per request %.0f µs vs "
+                     "%.0f µs (what booting the kernel on every request costs).\n" % (w[0] / c[0], w[4], c[4]))
+    if w and fpm:
+        lines.append("Server CPU per request (less sensitive to other load on the machine than req/s): worker mode "
+                     "%.1f× less than the best nginx + php-fpm configuration.\n" % (max(fpm)[2][4] / w[4]))
+    if notes:
+        lines.append("## Notes\n")
+        lines.extend("* " + n for n in notes)
+        lines.append("")
+    lines.append("Raw wrk output: `bench/results/raw/http/*-posts_1-*.txt` (not committed).\n")
+    out = os.path.join(ROOT, "bench/results/http-symfony.md")
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print("wrote " + out)
 
 
 def main():
@@ -345,6 +547,10 @@ def main():
                     for p in srv["procs"]:
                         p.stop()
         results["slow"] = slow
+        if SYMFONY and (not ONLY or any(k.startswith("sf-") for k in ONLY)):
+            sf_notes = []
+            sf_section(results, sf_notes)
+            write_sf_report(results, sf_notes, load_before)
         for label, key, srv in servers:
             if key.startswith("fpm"):
                 notes.append("%s total RSS (nginx + php-fpm master and children) after the runs: %.1f MiB"
@@ -377,7 +583,8 @@ def main():
         for p in STARTED:
             p.stop()
         shutil.rmtree(WORK, ignore_errors=True)
-    write_report(results, soak, notes, load_before)
+    if any(isinstance(k, tuple) and not k[0].startswith("sf-") for k in results) or soak:
+        write_report(results, soak, notes, load_before)
 
 
 def write_report(results, soak, notes, load_before):

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end tests of the README walk-throughs: examples/my-app and examples/symfony-app on `ephpm serve`,
-and `ephpm --config ephpm.toml php bin/console ...` operating on the running server's store.
+and `ephpm --config ephpm.toml php bin/console ...` operating on the running server's store. The symfony-app
+walk-through runs twice: in classic mode, then in worker mode (ephpm.worker.toml temporarily copied over
+ephpm.toml, so the README's commands are run unchanged), plus worker-only checks (kernel booted once per worker,
+per-request state reset, RSS over 10,000 requests, SIGHUP).
 
 Usage: examples_test.py REPO_ROOT      (needs build/runtime/ephpm and `composer install` done in both examples;
                                         scripts/suites/60-examples.sh does both)
@@ -54,12 +57,14 @@ for k in ("EPHPM_CONFIG", "APP_ENV", "APP_DEBUG", "EPHPM_DEMO_LISTEN"):
 
 passed = 0
 failures = []
+LABEL = ""  # "[worker] " while the symfony-app walk-through runs in worker mode
 executed = set()  # README command lines run by this test
 servers = []
 
 
 def check(name, ok, detail=""):
     global passed
+    name = LABEL + name
     if ok:
         passed += 1
         print("ok   " + name)
@@ -306,8 +311,39 @@ def console(args, env=None, cmd_prefix="ephpm --config ephpm.toml php bin/consol
     return run_readme(cmd_prefix + " " + args, SF_APP, env=env)
 
 
-def test_symfony_app():
-    print("--- examples/symfony-app (README: Symfony framework integration)")
+def profile(srv, token):
+    """The profile of an earlier request. The profiler stores it in kernel.terminate, which runs after the response
+    has been sent (in worker mode always), so the client may ask before it is written: poll for up to 10 s."""
+    deadline = time.time() + 10
+    while True:
+        status, _, body = http_get(srv.url("/_cache-profile/" + token))
+        if status != 404 or time.time() > deadline:
+            try:
+                return json.loads(body)
+            except ValueError:
+                return {"_status": status, "_body": body[:500]}
+        time.sleep(0.05)
+
+
+def test_symfony_app(mode):
+    """The walk-through; mode "worker" runs it with ephpm.worker.toml copied over ephpm.toml (the switch is the
+    config file only), plus the worker-only checks."""
+    global LABEL
+    toml = os.path.join(SF_APP, "ephpm.toml")
+    saved = open(toml).read()
+    if mode == "worker":
+        shutil.copyfile(os.path.join(SF_APP, "ephpm.worker.toml"), toml)
+        LABEL = "[worker] "
+    try:
+        symfony_walkthrough(mode)
+    finally:
+        with open(toml, "w") as f:
+            f.write(saved)
+        LABEL = ""
+
+
+def symfony_walkthrough(mode):
+    print("--- examples/symfony-app (README: Symfony framework integration), %s mode" % mode)
     sec = section(README, "Symfony framework integration")
     pkg_sec = section(PKG_README, "Symfony framework integration")
     check("README has the section 'Symfony framework integration'", sec != "")
@@ -325,7 +361,7 @@ def test_symfony_app():
     # A stale compiled container from an older checkout would hide config changes: start from a clean var/.
     subprocess.run(["rm", "-rf", os.path.join(SF_APP, "var")], check=True)
 
-    srv = Server("ephpm serve --config ephpm.toml", SF_APP, "symfony-prod")
+    srv = Server("ephpm serve --config ephpm.toml", SF_APP, "symfony-prod-" + mode)
     m = re.search(r"kv store (/ephpm-[0-9]+-[0-9a-f]+)", srv.output())
     store_name = m.group(1) if m else "?"
 
@@ -390,6 +426,10 @@ def test_symfony_app():
     check("other keys of cache.posts stay cached", p3.get("computed") is False and p3.get("loader_calls") == 5, str(p3))
     s4 = get_json(srv.url("/pools/sessions/k"))
     check("cache.sessions still untouched", s4.get("computed") is False and s4.get("loader_calls") == 1, str(s4))
+    runtime_checks(srv, mode)
+    if mode == "worker":
+        memory_check(srv)
+        sighup_check(srv)
     srv.stop()
 
     # Without a running server: a private store, and one line on stderr.
@@ -411,7 +451,7 @@ def test_symfony_app():
     check("without a server: ephpm php -i shows a private arena", "KV arena => anonymous" in out, out)
 
     # A restart empties the store.
-    srv = Server("ephpm serve --config ephpm.toml", SF_APP, "symfony-prod-restarted")
+    srv = Server("ephpm serve --config ephpm.toml", SF_APP, "symfony-prod-restarted-" + mode)
     r = get_json(srv.url("/posts/1"))
     check("after a restart /posts/1 is computed again (loader_calls 1)",
           r.get("computed") is True and r.get("loader_calls") == 1, str(r))
@@ -429,12 +469,12 @@ def test_symfony_app():
     rc, out, err = console("debug:container cache.posts", cmd_prefix="ephpm php bin/console")
     check("prod: cache.posts is the EphpmKvAdapter itself", rc == 0 and "Ephpm\\Cache\\Symfony\\EphpmKvAdapter" in out,
           out[-600:])
-    srv = Server("APP_ENV=dev ephpm serve --config ephpm.toml", SF_APP, "symfony-dev", env=dev_env)
+    srv = Server("APP_ENV=dev ephpm serve --config ephpm.toml", SF_APP, "symfony-dev-" + mode, env=dev_env)
     stats = []
     for _ in range(2):
         status, headers, body = http_get(srv.url("/posts/7"))
         token = {k.lower(): v for k, v in headers.items()}.get("x-debug-token", "")
-        prof = get_json(srv.url("/_cache-profile/" + token)) if token else {}
+        prof = profile(srv, token) if token else {}
         stats.append(prof.get("pools", {}).get("cache.posts", {}))
     check("dev: profiler records a miss (and a write) on the first request",
           stats[0].get("misses") == 1 and stats[0].get("hits") == 0 and stats[0].get("writes") == 1, str(stats[0]))
@@ -448,6 +488,171 @@ def test_symfony_app():
     r2 = get_json(srv.url("/posts/7"))
     check("dev server: a dev console's clear reaches it", rc == 0 and r2.get("computed") is True, str(r2) + err[-300:])
     srv.stop()
+
+
+def runtime_checks(srv, mode):
+    """Which runner served (/runtime) and per-request state in a service (/visitor), in both modes."""
+    runs = [get_json(srv.url("/runtime")) for _ in range(20)]
+    by_pid = {}
+    for r in runs:
+        by_pid.setdefault(r.get("pid"), []).append(r.get("kernel_requests"))
+    if mode == "worker":
+        check("worker mode: ephpm/symfony-runtime's runner serves (APP_RUNTIME_MODE has worker=1)",
+              all(r.get("worker_mode") is True for r in runs), str(runs[:2]))
+        check("worker mode: each worker's kernel counts its requests up (booted once, not per request)",
+              all(c == sorted(c) and len(set(c)) == len(c) for c in by_pid.values())
+              and max(len(c) for c in by_pid.values()) >= 2 and max(max(c) for c in by_pid.values()) >= 10,
+              str(by_pid))
+    else:
+        check("classic mode: Symfony's own runner, a kernel per request",
+              all(r.get("worker_mode") is False and r.get("kernel_requests") == 1 for r in runs), str(runs[:2]))
+    first = get_json(srv.url("/visitor?name=alice"))
+    later = [get_json(srv.url("/visitor")) for _ in range(6)]
+    check("a service holding per-request state (Visitor) starts empty", first.get("previous") is None
+          and first.get("name") == "alice", str(first))
+    check("... and alice never leaks into the next requests (reset after every response)",
+          all(r.get("previous") is None and r.get("name") is None for r in later), str(later))
+
+
+def worker_pids(srv):
+    out = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def rss_mib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def hammer(addr, path, total, connections=4):
+    """`total` GETs of `path` over `connections` keep-alive connections; returns the statuses seen (a Counter)."""
+    import collections
+    import http.client
+    import threading
+    host, port = addr.split(":")
+    statuses = collections.Counter()
+    lock = threading.Lock()
+
+    def worker(n):
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        seen = collections.Counter()
+        for _ in range(n):
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                seen[r.status] += 1
+                if r.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            except (OSError, http.client.HTTPException) as e:
+                seen[type(e).__name__] += 1
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.close()
+        with lock:
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=worker, args=(total // connections,)) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+MEMORY_REQUESTS = 10000
+MEMORY_LIMIT_MIB = 64
+
+
+def memory_check(srv):
+    """RSS of every worker process after a warm-up and after 10,000 more requests of /posts/1 (worker mode)."""
+    hammer(srv.addr, "/posts/1", 1000)
+    before = {pid: rss_mib(pid) for pid in worker_pids(srv)}
+    t0 = time.time()
+    statuses = hammer(srv.addr, "/posts/1", MEMORY_REQUESTS)
+    secs = time.time() - t0
+    after = {pid: rss_mib(pid) for pid in worker_pids(srv)}
+    growth = {pid: after[pid] - before[pid] for pid in before if before[pid] is not None and after.get(pid) is not None}
+    report = ", ".join("worker %d: %.1f -> %.1f MiB (%+.1f)" % (pid, before[pid], after[pid], g)
+                       for pid, g in sorted(growth.items()))
+    print("memory over %d requests of /posts/1 in %.1f s: %s" % (MEMORY_REQUESTS, secs, report))
+    check("memory: %d requests of /posts/1 all answered 200" % MEMORY_REQUESTS,
+          statuses.get(200) == MEMORY_REQUESTS, str(statuses))
+    check("memory: the same worker processes before and after (no crash, no recycling)",
+          set(before) == set(after) and len(growth) == len(before) >= 1, "%s vs %s" % (before, after))
+    check("memory: RSS growth per worker over %d requests < %d MiB (%s)" % (MEMORY_REQUESTS, MEMORY_LIMIT_MIB, report),
+          bool(growth) and max(growth.values()) < MEMORY_LIMIT_MIB, report)
+
+
+def sighup_check(srv):
+    """The deploy path: SIGHUP replaces the workers one at a time while two clients keep requesting /runtime; every
+    request is answered, and the new workers serve from new kernels."""
+    import collections
+    import http.client
+    import threading
+    before = set(worker_pids(srv))
+    stop = threading.Event()
+    statuses = collections.Counter()
+    lock = threading.Lock()
+    host, port = srv.addr.split(":")
+
+    def client():
+        # A retiring worker closes its idle keep-alive connections; a request sent on one at that moment gets no
+        # answer, and HTTP clients retry such an idempotent request once on a new connection (RFC 9112 section
+        # 9.3.1), as this one does. Counted as "retried"; a request that fails on a fresh connection is a failure.
+        seen = collections.Counter()
+        conn, reused = http.client.HTTPConnection(host, int(port), timeout=30), False
+        while not stop.is_set():
+            try:
+                conn.request("GET", "/runtime")
+                r = conn.getresponse()
+                r.read()
+                seen[r.status] += 1
+                reused = True
+                if r.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    conn, reused = http.client.HTTPConnection(host, int(port), timeout=30), False
+            except (OSError, http.client.HTTPException) as e:
+                seen["retried" if reused and isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError,
+                                                             BrokenPipeError)) else type(e).__name__] += 1
+                conn.close()
+                conn, reused = http.client.HTTPConnection(host, int(port), timeout=30), False
+        conn.close()
+        with lock:
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    replaced = False
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        now = set(worker_pids(srv))
+        if now and not (now & before):
+            replaced = True
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    stop.set()
+    for t in threads:
+        t.join()
+    fresh = get_json(srv.url("/runtime"))
+    total = sum(statuses.values())
+    check("SIGHUP under load: every worker replaced, all %d requests during the restart answered 200 (%d retried "
+          "after an idle keep-alive close)" % (total, statuses.get("retried", 0)),
+          replaced and total > 0 and statuses.get(200, 0) + statuses.get("retried", 0) == total
+          and statuses.get(200, 0) > 0, str(statuses))
+    check("SIGHUP: the new workers boot the app afresh (a new kernel, worker mode)",
+          fresh.get("worker_mode") is True and fresh.get("pid") not in before, str(fresh))
 
 
 # --- 3. every README command of the covered sections was run ----------------------------------------------------
@@ -474,7 +679,8 @@ def main():
     try:
         test_attach()
         test_my_app()
-        test_symfony_app()
+        test_symfony_app("classic")
+        test_symfony_app("worker")
         test_readme_commands_ran()
     except Exception as e:  # noqa: BLE001 - report, then clean up below
         failures.append("exception: %r" % e)
