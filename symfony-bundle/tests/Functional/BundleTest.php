@@ -54,10 +54,10 @@ final class BundleTest extends TestCase
      * @param array<string, mixed> $framework
      * @param array<string, mixed> $ephpm
      */
-    private function boot(array $framework = self::FRAMEWORK, array $ephpm = [], string $env = 'test'): TestKernel
+    private function boot(array $framework = self::FRAMEWORK, array $ephpm = [], string $env = 'test', array $imports = []): TestKernel
     {
         $this->dirs[] = $dir = sys_get_temp_dir() . '/ephpm-bundle-' . bin2hex(random_bytes(6));
-        $kernel = new TestKernel($dir, $framework, $ephpm, $env);
+        $kernel = new TestKernel($dir, $framework, $ephpm, $env, $imports);
         $kernel->boot();
 
         return $kernel;
@@ -199,6 +199,29 @@ final class BundleTest extends TestCase
         $this->assertSame('3', ini_get('ephpm.session_lock_wait'));
         ini_restore('ephpm.session_lock_ttl');
         ini_restore('ephpm.session_lock_wait');
+    }
+
+    /**
+     * In its own process, like the session tests (the handler sets session.save_handler).
+     *
+     * @runInSeparateProcess
+     * @preserveGlobalState disabled
+     */
+    public function testTheRecipeConfigFilesBootAsDocumented(): void
+    {
+        $recipe = \dirname(__DIR__, 2) . '/docs/recipe/config/packages';
+        $kernel = $this->boot([], [], 'test', [$recipe . '/ephpm.yaml', $recipe . '/ephpm_framework.yaml']);
+        $c = $this->container($kernel);
+        $this->assertInstanceOf(EphpmPoolAdapter::class, $c->get('cache.app'));
+        $this->assertInstanceOf(EphpmPoolAdapter::class, $c->get('cache.posts'));
+        $this->assertInstanceOf(TagAwareAdapter::class, $c->get('cache.tagged'));
+        $consumer = $c->get(Consumer::class);
+        $lock = $consumer->lockFactory->createLock('recipe');
+        $this->assertTrue($lock->acquire());
+        $this->assertSame(300, ephpm_kv_ttl('lock:recipe'));
+        $lock->release();
+        $this->assertInstanceOf(EphpmPoolAdapter::class, $consumer->rateLimiterPool);
+        $this->assertInstanceOf(EphpmSessionHandler::class, $c->get('session.handler'));
     }
 
     /** @return iterable<string, array{array<string, mixed>, string}> */

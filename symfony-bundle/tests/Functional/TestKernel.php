@@ -26,6 +26,8 @@ final class TestKernel extends Kernel
         private readonly array $framework,
         private readonly array $ephpm = [],
         string $environment = 'test',
+        /** @var list<string> config files imported after the arrays */
+        private readonly array $imports = [],
     ) {
         parent::__construct($environment, false);
     }
@@ -61,6 +63,9 @@ final class TestKernel extends Kernel
             'router' => ['utf8' => true, 'resource' => 'kernel::loadRoutes', 'type' => 'service'],
         ]);
         $container->extension('ephpm', $this->ephpm);
+        foreach ($this->imports as $file) {
+            $container->import($file);
+        }
         $container->services()->set(Fixtures\Consumer::class)->autowire()->public();
     }
 }
