@@ -61,7 +61,7 @@ cat > "$bundle/.matrix/6.4/composer.json" <<JSON
         "ephpm/symfony-bundle": "0.1.0",
         "symfony/framework-bundle": "6.4.*",
         "symfony/lock": "6.4.*",
-        "symfony/rate-limiter": "6.4.*",
+        "symfony/rate-limiter": "^6.4 || ^7.0",
         "symfony/console": "6.4.*",
         "symfony/yaml": "6.4.*",
         "symfony/http-foundation": "6.4.*"

@@ -36,15 +36,18 @@ final class EphpmFrameworkPass implements CompilerPassInterface
                 continue;
             }
             $connection = $definition->getArguments()[0] ?? null;
-            $isOurs = ($connection instanceof Reference && EphpmExtension::LOCK_STORE === (string) $connection)
-                || (\is_string($connection) && str_starts_with($connection, 'ephpm:'));
+            if ($connection instanceof Reference) {
+                $connection = (string) $connection; // Symfony >= 7.x passes a service id as a reference, 6.4 as a string
+            }
+            $isOurs = \is_string($connection)
+                && (EphpmExtension::LOCK_STORE === $connection || str_starts_with($connection, 'ephpm:'));
             if (!$isOurs) {
                 continue;
             }
             if (!$container->hasDefinition(EphpmExtension::LOCK_STORE)) {
-                throw new InvalidArgumentException(\sprintf('framework.lock uses the ephpm lock store ("%s"), but ephpm.lock is disabled: set ephpm.lock.enabled to true.', \is_string($connection) ? $connection : (string) $connection));
+                throw new InvalidArgumentException(\sprintf('framework.lock uses the ephpm lock store ("%s"), but ephpm.lock is disabled: set ephpm.lock.enabled to true.', $connection));
             }
-            if ('ephpm://' !== $connection && \is_string($connection)) {
+            if (EphpmExtension::LOCK_STORE !== $connection && 'ephpm://' !== $connection) {
                 throw new InvalidArgumentException(\sprintf('framework.lock: unsupported ephpm DSN "%s": use "ephpm://" (TTL and key prefix are set under ephpm.lock).', $connection));
             }
             $container->removeDefinition($id);
