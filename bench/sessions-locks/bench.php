@@ -1,0 +1,184 @@
+<?php
+// Sessions and locks on ephpm vs Redis (phpredis) vs files/flock, under `ephpm php` (run by run.sh, which starts
+// redis-server). Prints one JSON object: per case the median µs per operation over BENCH_RUNS runs, and the
+// hand-over latencies measured by handover().
+//
+//   session start+write: session_id(); session_start(); $_SESSION['n'] = $i; session_write_close();  (one session,
+//                        a ~600-byte payload, lazy_write on, gc off)
+//   lock acquire+release: Symfony LockFactory::createLock('r')->acquire() + release(), per store
+//   hand-over: two processes pass one blocking lock back and forth; latency = the waiter's acquire() return minus
+//              the holder's release() call (hrtime, CLOCK_MONOTONIC, comparable across processes)
+
+declare(strict_types=1);
+
+use Ephpm\Bundle\Lock\EphpmKvStore;
+use Symfony\Component\Lock\LockFactory;
+use Symfony\Component\Lock\Store\FlockStore;
+use Symfony\Component\Lock\Store\RedisStore;
+
+require getenv('BUNDLE_AUTOLOAD');
+
+$runs = (int) (getenv('BENCH_RUNS') ?: 5);
+$scale = (float) (getenv('BENCH_SCALE') ?: 1.0);
+$redisPort = (int) getenv('REDIS_PORT');
+$tmp = getenv('BENCH_TMP');
+
+function median(array $xs): float
+{
+    sort($xs);
+    $n = count($xs);
+    return $n % 2 ? $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
+}
+
+function percentile(array $xs, float $p): float
+{
+    sort($xs);
+    return $xs[min(count($xs) - 1, (int) floor($p * count($xs)))];
+}
+
+/** µs per session start + write with the given save handler settings. */
+function session_case(array $ini, int $n, int $runs): array
+{
+    foreach ($ini + ['session.use_cookies' => '0', 'session.cache_limiter' => '', 'session.gc_probability' => '0',
+                     'session.lazy_write' => '1'] as $k => $v) {
+        if (ini_set($k, (string) $v) === false) {
+            throw new RuntimeException("ini_set($k, $v) failed");
+        }
+    }
+    $id = 'bench' . bin2hex(random_bytes(8));
+    session_id($id);
+    session_start();
+    $_SESSION = ['user' => ['id' => 42, 'name' => 'Ada Lovelace', 'roles' => ['ROLE_USER', 'ROLE_ADMIN']],
+                 'cart' => array_fill(0, 20, ['sku' => 'ABC-123', 'qty' => 1]), 'n' => 0];
+    session_write_close();
+    $samples = [];
+    for ($r = 0; $r < $runs; $r++) {
+        $t0 = hrtime(true);
+        for ($i = 0; $i < $n; $i++) {
+            session_id($id);
+            session_start();
+            $_SESSION['n'] = $i;
+            session_write_close();
+        }
+        $samples[] = (hrtime(true) - $t0) / 1e3 / $n;
+    }
+    session_id($id);
+    session_start();
+    session_destroy();
+    return ['us' => median($samples), 'min' => min($samples), 'max' => max($samples), 'n' => $n];
+}
+
+/** µs per Symfony lock acquire + release. */
+function lock_case(LockFactory $factory, int $n, int $runs): array
+{
+    $samples = [];
+    for ($r = 0; $r < $runs; $r++) {
+        $t0 = hrtime(true);
+        for ($i = 0; $i < $n; $i++) {
+            $lock = $factory->createLock('bench-resource');
+            $lock->acquire();
+            $lock->release();
+        }
+        $samples[] = (hrtime(true) - $t0) / 1e3 / $n;
+    }
+    return ['us' => median($samples), 'min' => min($samples), 'max' => max($samples), 'n' => $n];
+}
+
+/**
+ * Two forked processes pass a blocking lock back and forth. Round r is acquired by process r % 2 while the other
+ * holds it; the holder releases 3 ms after the waiter announced itself (so the waiter is really blocked).
+ * Coordination goes through the ephpm store, outside the measured interval.
+ *
+ * @param callable(): LockFactory $makeFactory called in each process (connections are per process)
+ * @return array{median_us: float, p90_us: float, rounds: int}
+ */
+function handover(callable $makeFactory, int $rounds, string $name): array
+{
+    $ns = "handover:$name:" . bin2hex(random_bytes(4)) . ':';
+    $pids = [];
+    for ($p = 0; $p < 2; $p++) {
+        $pid = pcntl_fork();
+        if ($pid === 0) {
+            $code = 0;
+            try {
+                $factory = $makeFactory();
+                $lock = $factory->createLock($ns . 'lock', 300.0, false);
+                for ($r = $p; $r < $rounds; $r += 2) {
+                    // Wait until the other process holds the lock (it acquired round r - 1), then queue up.
+                    while ($r > 0 && ephpm_kv_get($ns . 't1:' . ($r - 1)) === null) {
+                        usleep(50);
+                    }
+                    ephpm_kv_set($ns . 'waiting', (string) $r);
+                    $lock->acquire(true);
+                    ephpm_kv_set($ns . "t1:$r", (string) hrtime(true));
+                    if ($r + 1 < $rounds) {
+                        while (ephpm_kv_get($ns . 'waiting') !== (string) ($r + 1)) {
+                            usleep(50);
+                        }
+                        usleep(3000);
+                        ephpm_kv_set($ns . 't0:' . ($r + 1), (string) hrtime(true));
+                    }
+                    $lock->release();
+                }
+            } catch (Throwable $e) {
+                fwrite(STDERR, "handover $name: " . $e->getMessage() . ($e->getPrevious() ? " (" . $e->getPrevious()->getMessage() . ")" : "") . "\n");
+                $code = 1;
+            }
+            exit($code);
+        }
+        $pids[] = $pid;
+        if ($p === 0) {
+            while (ephpm_kv_get($ns . 't1:0') === null) {  // process 0 holds the lock first
+                usleep(100);
+            }
+        }
+    }
+    foreach ($pids as $pid) {
+        pcntl_waitpid($pid, $status);
+        if (pcntl_wexitstatus($status) !== 0) {
+            throw new RuntimeException("handover $name: a process failed");
+        }
+    }
+    $lat = [];
+    for ($r = 1; $r < $rounds; $r++) {
+        $lat[] = ((int) ephpm_kv_get($ns . "t1:$r") - (int) ephpm_kv_get($ns . "t0:$r")) / 1e3;
+    }
+    return ['median_us' => median($lat), 'p90_us' => percentile($lat, 0.9), 'rounds' => count($lat)];
+}
+
+$n = fn (int $base): int => max(50, (int) ($base * $scale));
+$out = ['runs' => $runs];
+
+// --- sessions --------------------------------------------------------------------------------------------------
+$redisPath = "tcp://127.0.0.1:$redisPort";
+$out['session'] = [
+    'ephpm' => session_case(['session.save_handler' => 'ephpm'], $n(20000), $runs),
+    'redis' => session_case(['session.save_handler' => 'redis', 'session.save_path' => $redisPath,
+                             'redis.session.locking_enabled' => '0'], $n(5000), $runs),
+    'redis_locking' => session_case(['session.save_handler' => 'redis', 'session.save_path' => $redisPath,
+                                     'redis.session.locking_enabled' => '1'], $n(5000), $runs),
+    'files' => session_case(['session.save_handler' => 'files', 'session.save_path' => "$tmp/sessions"], $n(20000), $runs),
+];
+
+// --- locks -------------------------------------------------------------------------------------------------------
+$redis = new Redis();
+$redis->connect('127.0.0.1', $redisPort);
+$out['lock'] = [
+    'ephpm' => lock_case(new LockFactory(new EphpmKvStore()), $n(20000), $runs),
+    'redis' => lock_case(new LockFactory(new RedisStore($redis)), $n(5000), $runs),
+    'flock' => lock_case(new LockFactory(new FlockStore("$tmp/locks")), $n(20000), $runs),
+];
+$redis->close();
+
+// --- blocking hand-over between processes ------------------------------------------------------------------------
+$out['handover'] = [
+    'ephpm' => handover(fn () => new LockFactory(new EphpmKvStore()), 201, 'ephpm'),
+    'flock' => handover(fn () => new LockFactory(new FlockStore("$tmp/locks")), 201, 'flock'),
+    'redis' => handover(function () use ($redisPort) {
+        $r = new Redis();
+        $r->connect('127.0.0.1', $redisPort);
+        return new LockFactory(new RedisStore($r));
+    }, 21, 'redis'),
+];
+
+echo json_encode($out, JSON_PRETTY_PRINT), "\n";
