@@ -186,6 +186,17 @@ final class BundleTest extends TestCase
         $this->assertStringContainsString('ada', (string) ephpm_kv_get('session:' . $id));
         $this->assertTrue($handler->validateId($id));
         $this->assertFalse($handler->validateId('forged'));
+
+        // Lazy write: unchanged data only moves the TTL (no rewrite: the key's version stays).
+        ephpm_kv_expire('session:' . $id, 5);
+        $version = ephpm_kv_wait('session:' . $id, 0, 0)['version'];
+        $again = new Session(new NativeSessionStorage(['use_cookies' => 0, 'use_strict_mode' => 1], $handler));
+        $again->setId($id);
+        $again->start();
+        $this->assertSame('ada', $again->get('user'));
+        $again->save();
+        $this->assertSame((int) ini_get('session.gc_maxlifetime'), ephpm_kv_ttl('session:' . $id));
+        $this->assertSame($version, ephpm_kv_wait('session:' . $id, 0, 0)['version']);
     }
 
     /**
