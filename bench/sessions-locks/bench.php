@@ -146,8 +146,43 @@ function handover(callable $makeFactory, int $rounds, string $name): array
     return ['median_us' => median($lat), 'p90_us' => percentile($lat, 0.9), 'rounds' => count($lat)];
 }
 
+/** The same protocol with the bare functions and no Symfony: what the store's wake-up itself costs. */
+final class RawKvLock
+{
+    private string $token;
+
+    public function __construct(private readonly string $key)
+    {
+        $this->token = bin2hex(random_bytes(16));
+    }
+
+    public function acquire(bool $blocking): bool
+    {
+        while (!ephpm_kv_setnx($this->key, $this->token, 300)) {
+            $w = ephpm_kv_wait($this->key, 0, 0);
+            if ($w !== false && $w['value'] !== null) {
+                ephpm_kv_wait($this->key, $w['version'], max(1, ephpm_kv_pttl($this->key)));
+            }
+        }
+        return true;
+    }
+
+    public function release(): void
+    {
+        ephpm_kv_del_if_eq($this->key, $this->token);
+    }
+}
+
+$rawFactory = fn () => new class () {
+    public function createLock(string $resource, float $ttl, bool $autoRelease): RawKvLock
+    {
+        return new RawKvLock($resource);
+    }
+};
+
 $n = fn (int $base): int => max(50, (int) ($base * $scale));
-$out = ['runs' => $runs];
+$out = ['runs' => $runs, 'symfony_lock' => Composer\InstalledVersions::getPrettyVersion('symfony/lock'),
+        'load_before' => sys_getloadavg()];
 
 // --- sessions --------------------------------------------------------------------------------------------------
 $redisPath = "tcp://127.0.0.1:$redisPort";
@@ -172,6 +207,7 @@ $redis->close();
 
 // --- blocking hand-over between processes ------------------------------------------------------------------------
 $out['handover'] = [
+    'raw' => handover($rawFactory, 201, 'raw'),
     'ephpm' => handover(fn () => new LockFactory(new EphpmKvStore()), 201, 'ephpm'),
     'flock' => handover(fn () => new LockFactory(new FlockStore("$tmp/locks")), 201, 'flock'),
     'redis' => handover(function () use ($redisPort) {
@@ -181,4 +217,5 @@ $out['handover'] = [
     }, 21, 'redis'),
 ];
 
+$out['load_after'] = sys_getloadavg();
 echo json_encode($out, JSON_PRETTY_PRINT), "\n";
