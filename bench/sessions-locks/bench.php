@@ -19,7 +19,7 @@ use Symfony\Component\Lock\Store\RedisStore;
 require getenv('BUNDLE_AUTOLOAD');
 
 $runs = (int) (getenv('BENCH_RUNS') ?: 5);
-$scale = (float) (getenv('BENCH_SCALE') ?: 1.0);
+$seconds = (float) (getenv('BENCH_TIME') ?: 0.5);
 $redisPort = (int) getenv('REDIS_PORT');
 $tmp = getenv('BENCH_TMP');
 
@@ -36,8 +36,8 @@ function percentile(array $xs, float $p): float
     return $xs[min(count($xs) - 1, (int) floor($p * count($xs)))];
 }
 
-/** µs per session start + write with the given save handler settings. */
-function session_case(array $ini, int $n, int $runs): array
+/** µs per session start + write with the given save handler settings; each run lasts $seconds. */
+function session_case(array $ini, float $seconds, int $runs): array
 {
     foreach ($ini + ['session.use_cookies' => '0', 'session.cache_limiter' => '', 'session.gc_probability' => '0',
                      'session.lazy_write' => '1'] as $k => $v) {
@@ -52,15 +52,19 @@ function session_case(array $ini, int $n, int $runs): array
                  'cart' => array_fill(0, 20, ['sku' => 'ABC-123', 'qty' => 1]), 'n' => 0];
     session_write_close();
     $samples = [];
+    $n = 0;
     for ($r = 0; $r < $runs; $r++) {
         $t0 = hrtime(true);
-        for ($i = 0; $i < $n; $i++) {
+        $end = $t0 + (int) ($seconds * 1e9);
+        $i = 0;
+        do {
             session_id($id);
             session_start();
-            $_SESSION['n'] = $i;
+            $_SESSION['n'] = $i++;
             session_write_close();
-        }
-        $samples[] = (hrtime(true) - $t0) / 1e3 / $n;
+        } while (hrtime(true) < $end);
+        $samples[] = (hrtime(true) - $t0) / 1e3 / $i;
+        $n += $i;
     }
     session_id($id);
     session_start();
@@ -68,18 +72,23 @@ function session_case(array $ini, int $n, int $runs): array
     return ['us' => median($samples), 'min' => min($samples), 'max' => max($samples), 'n' => $n];
 }
 
-/** µs per Symfony lock acquire + release. */
-function lock_case(LockFactory $factory, int $n, int $runs): array
+/** µs per Symfony lock acquire + release; each run lasts $seconds. */
+function lock_case(LockFactory $factory, float $seconds, int $runs): array
 {
     $samples = [];
+    $n = 0;
     for ($r = 0; $r < $runs; $r++) {
         $t0 = hrtime(true);
-        for ($i = 0; $i < $n; $i++) {
+        $end = $t0 + (int) ($seconds * 1e9);
+        $i = 0;
+        do {
             $lock = $factory->createLock('bench-resource');
             $lock->acquire();
             $lock->release();
-        }
-        $samples[] = (hrtime(true) - $t0) / 1e3 / $n;
+            $i++;
+        } while (hrtime(true) < $end);
+        $samples[] = (hrtime(true) - $t0) / 1e3 / $i;
+        $n += $i;
     }
     return ['us' => median($samples), 'min' => min($samples), 'max' => max($samples), 'n' => $n];
 }
@@ -180,28 +189,27 @@ $rawFactory = fn () => new class () {
     }
 };
 
-$n = fn (int $base): int => max(50, (int) ($base * $scale));
-$out = ['runs' => $runs, 'symfony_lock' => Composer\InstalledVersions::getPrettyVersion('symfony/lock'),
+$out = ['runs' => $runs, 'seconds' => $seconds, 'symfony_lock' => Composer\InstalledVersions::getPrettyVersion('symfony/lock'),
         'load_before' => sys_getloadavg()];
 
 // --- sessions --------------------------------------------------------------------------------------------------
 $redisPath = "tcp://127.0.0.1:$redisPort";
 $out['session'] = [
-    'ephpm' => session_case(['session.save_handler' => 'ephpm'], $n(20000), $runs),
+    'ephpm' => session_case(['session.save_handler' => 'ephpm'], $seconds, $runs),
     'redis' => session_case(['session.save_handler' => 'redis', 'session.save_path' => $redisPath,
-                             'redis.session.locking_enabled' => '0'], $n(5000), $runs),
+                             'redis.session.locking_enabled' => '0'], $seconds, $runs),
     'redis_locking' => session_case(['session.save_handler' => 'redis', 'session.save_path' => $redisPath,
-                                     'redis.session.locking_enabled' => '1'], $n(5000), $runs),
-    'files' => session_case(['session.save_handler' => 'files', 'session.save_path' => "$tmp/sessions"], $n(20000), $runs),
+                                     'redis.session.locking_enabled' => '1'], $seconds, $runs),
+    'files' => session_case(['session.save_handler' => 'files', 'session.save_path' => "$tmp/sessions"], $seconds, $runs),
 ];
 
 // --- locks -------------------------------------------------------------------------------------------------------
 $redis = new Redis();
 $redis->connect('127.0.0.1', $redisPort);
 $out['lock'] = [
-    'ephpm' => lock_case(new LockFactory(new EphpmKvStore()), $n(20000), $runs),
-    'redis' => lock_case(new LockFactory(new RedisStore($redis)), $n(5000), $runs),
-    'flock' => lock_case(new LockFactory(new FlockStore("$tmp/locks")), $n(20000), $runs),
+    'ephpm' => lock_case(new LockFactory(new EphpmKvStore()), $seconds, $runs),
+    'redis' => lock_case(new LockFactory(new RedisStore($redis)), $seconds, $runs),
+    'flock' => lock_case(new LockFactory(new FlockStore("$tmp/locks")), $seconds, $runs),
 ];
 $redis->close();
 

@@ -6,7 +6,7 @@
 # Writes bench/results/sessions-locks.md (raw JSON: bench/results/raw/sessions-locks.json).
 #
 #   EPHPM_BIN=...     the ephpm binary (default build/runtime/ephpm; `make build`)
-#   BENCH_RUNS=5      runs per case (the median is reported)   BENCH_SCALE=1.0   iterations multiplier
+#   BENCH_RUNS=5      runs per case (the median is reported)   BENCH_TIME=0.5   seconds per run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
