@@ -257,6 +257,25 @@ test('the watchdog cancel flag ends a lock wait', function () {
     check(str_contains(implode("\n", $warnings), 'waiting for the session lock was cancelled'), implode(' | ', $warnings));
 });
 
+test('a pending PHP signal handler ends a lock wait, and runs', function () {
+    ephpm_kv_set('session_lock:signal1', 'someone-else', 60);
+    $fired = false;
+    pcntl_async_signals(true);
+    pcntl_signal(SIGALRM, function () use (&$fired) {
+        $fired = true;
+    });
+    pcntl_alarm(1);
+    $t0 = hrtime(true);
+    [$ok, $warnings] = with_warnings(fn () => open_session('signal1'));
+    $ms = ms_since($t0);
+    pcntl_signal(SIGALRM, SIG_DFL);
+    pcntl_async_signals(false);
+    same(false, $ok);
+    check($fired, 'the SIGALRM handler ran');
+    check($ms < 20000, "ended long before the 30 s wait ($ms ms)");
+    check(str_contains(implode("\n", $warnings), 'waiting for the session lock was interrupted'), implode(' | ', $warnings));
+});
+
 test('a request that outlived its lock does not save over the next holder', function () {
     check(open_session('lost1'));
     $_SESSION['mine'] = 1;
