@@ -182,6 +182,35 @@ final class RawKvLock
     }
 }
 
+/** A session as the lock: acquire = session_start() (waits for the native handler's session lock), release = close. */
+final class SessionAsLock
+{
+    public function __construct(private readonly string $id)
+    {
+    }
+
+    public function acquire(bool $blocking): bool
+    {
+        session_id($this->id);
+        return session_start();
+    }
+
+    public function release(): void
+    {
+        session_write_close();
+    }
+}
+
+$sessionFactory = function () {
+    ini_set('session.save_handler', 'ephpm');
+    return new class () {
+        public function createLock(string $resource, float $ttl, bool $autoRelease): SessionAsLock
+        {
+            return new SessionAsLock(substr(hash('sha256', $resource), 0, 32));
+        }
+    };
+};
+
 $rawFactory = fn () => new class () {
     public function createLock(string $resource, float $ttl, bool $autoRelease): RawKvLock
     {
@@ -216,6 +245,7 @@ $redis->close();
 // --- blocking hand-over between processes ------------------------------------------------------------------------
 $out['handover'] = [
     'raw' => handover($rawFactory, 201, 'raw'),
+    'session' => handover($sessionFactory, 201, 'session'),
     'ephpm' => handover(fn () => new LockFactory(new EphpmKvStore()), 201, 'ephpm'),
     'flock' => handover(fn () => new LockFactory(new FlockStore("$tmp/locks")), 201, 'flock'),
     'redis' => handover(function () use ($redisPort) {

@@ -26,7 +26,8 @@ foreach ($d['lock'] as $k => $r) {
 echo "\n## Blocking lock hand-over between two processes (release in one → `acquire(true)` returns in the other)\n\n";
 echo "| Store | median | p90 | rounds | how the waiter waits |\n|---|---|---|---|---|\n";
 $labels['raw'] = '`ephpm_kv_setnx` / `wait` / `del_if_eq` directly (no Symfony)';
-$how = ['raw' => 'the same wait, without the Symfony Lock layers', 'ephpm' => 'sleeps in `ephpm_kv_wait` on the lock key; the release (`del_if_eq`) wakes it', 'flock' => 'blocks in `flock(LOCK_EX)` in the kernel (same machine only)',
+$labels['session'] = 'native `ephpm` session lock (`session_start()` waits for `session_write_close()`)';
+$how = ['raw' => 'the same wait, without the Symfony Lock layers', 'session' => 'the save handler sleeps in `Store::Wait` on `session_lock:<id>`', 'ephpm' => 'sleeps in `ephpm_kv_wait` on the lock key; the release (`del_if_eq`) wakes it', 'flock' => 'blocks in `flock(LOCK_EX)` in the kernel (same machine only)',
         'redis' => 'Symfony polls `save()` every 100 ms ± 10 ms (RedisStore is not blocking)'];
 foreach ($d['handover'] as $k => $r) {
     printf("| %s | %s | %s | %d | %s |\n", $labels[$k], $f($r['median_us']), $f($r['p90_us']), $r['rounds'], $how[$k]);
