@@ -6,7 +6,8 @@
 #   2. the same handler under `ephpm serve` with two workers (runtime/tests/http/sessions_e2e.py);
 #   3. ephpm/symfony-bundle (symfony-bundle/): Symfony Lock's own store tests against EphpmKvStore, and a kernel built
 #      in the test (pools, clearer, cache:pool:clear, LockFactory, rate limiter, session handler, config errors), on
-#      Symfony 7.x (symfony-bundle/vendor) and 6.4 (symfony-bundle/.matrix/6.4, generated here, gitignored).
+#      Symfony 7.x (symfony-bundle/vendor) and 6.4 (symfony-bundle/.matrix/6.4, generated here, gitignored); PHPStan
+#      (level max) and PSR-12 on the bundle.
 # Every runner prints `N passed, M failed`; the last line sums the legs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,6 +45,10 @@ phpunit_leg() { # dir-with-vendor
     "$ephpm" php -d zend.assertions=1 "$1/vendor/bin/phpunit" -c "$bundle/phpunit.xml.dist")
 }
 if composer_install "$bundle"; then
+  leg "symfony-bundle: PHPStan (level max) on src/" \
+    bash -c 'cd "$1" && php vendor/bin/phpstan analyse --no-progress --memory-limit=1G && echo "1 passed, 0 failed"' _ "$bundle"
+  leg "symfony-bundle: PSR-12 (phpcs) on src/ and tests/" \
+    bash -c 'cd "$1" && php vendor/bin/phpcs -q --report=summary && echo "phpcs: no violations"' _ "$bundle"
   leg "symfony-bundle, Symfony 7.x" phpunit_leg "$bundle"
 else
   failed=$((failed + 1))

@@ -71,10 +71,18 @@ final class Configuration implements ConfigurationInterface
                 ->end()
             ->end()
             ->validate()
-                ->ifTrue(static fn (array $v): bool => $v['rate_limiter']['enabled'] && !$v['cache']['enabled'])
+                ->ifTrue(static fn (array $v): bool => self::enabled($v, 'rate_limiter') && !self::enabled($v, 'cache'))
                 ->thenInvalid('ephpm.rate_limiter needs ephpm.cache (its pool uses cache.adapter.ephpm): enable ephpm.cache or disable ephpm.rate_limiter.')
             ->end();
 
         return $tree;
+    }
+
+    /** @param array<mixed> $config */
+    private static function enabled(array $config, string $part): bool
+    {
+        $node = $config[$part] ?? null;
+
+        return \is_array($node) && true === ($node['enabled'] ?? false);
     }
 }

@@ -28,6 +28,7 @@ final class EphpmExtension extends Extension
     /** @param array<mixed> $configs */
     public function load(array $configs, ContainerBuilder $container): void
     {
+        /** @var array{cache: array{enabled: bool}, session: array{enabled: bool, lock_ttl: ?int, lock_wait: ?int}, lock: array{enabled: bool, ttl: float, prefix: string}, rate_limiter: array{enabled: bool}} $config */
         $config = $this->processConfiguration(new Configuration(), $configs);
 
         if ($config['cache']['enabled']) {
@@ -50,7 +51,7 @@ final class EphpmExtension extends Extension
 
         if ($config['lock']['enabled']) {
             $container->register(self::LOCK_STORE, EphpmKvStore::class)
-                ->setArguments([(float) $config['lock']['ttl'], $config['lock']['prefix']]);
+                ->setArguments([$config['lock']['ttl'], $config['lock']['prefix']]);
             $container->setAlias(EphpmKvStore::class, self::LOCK_STORE);
         }
 

@@ -83,8 +83,10 @@ final class EphpmKvStore implements BlockingStoreInterface
             }
             $timeoutMs = min($remainingMs, self::MAX_WAIT_MS);
             $start = hrtime(true);
-            if (false === ephpm_kv_wait($storeKey, $snapshot['version'], $timeoutMs)
-                && (hrtime(true) - $start) / 1e6 < $timeoutMs * 0.9) {
+            if (
+                false === ephpm_kv_wait($storeKey, $snapshot['version'], $timeoutMs)
+                && (hrtime(true) - $start) / 1e6 < $timeoutMs * 0.9
+            ) {
                 // false long before the timeout: the request deadline, a signal or shutdown ended the wait.
                 throw new LockAcquiringException('Waiting for the lock was interrupted (request timeout, signal or server shutdown).');
             }
@@ -137,10 +139,12 @@ final class EphpmKvStore implements BlockingStoreInterface
 
     private function token(Key $key): string
     {
-        if (!$key->hasState(__CLASS__)) {
-            $key->setState(__CLASS__, bin2hex(random_bytes(16)));
+        $token = $key->hasState(__CLASS__) ? $key->getState(__CLASS__) : null;
+        if (!\is_string($token)) {
+            $token = bin2hex(random_bytes(16));
+            $key->setState(__CLASS__, $token);
         }
 
-        return $key->getState(__CLASS__);
+        return $token;
     }
 }

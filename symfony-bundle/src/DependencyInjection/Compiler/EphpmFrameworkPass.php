@@ -57,8 +57,10 @@ final class EphpmFrameworkPass implements CompilerPassInterface
 
     private function wireRateLimiterPool(ContainerBuilder $container): void
     {
-        if (!$container->hasParameter('ephpm.rate_limiter.enabled') || !$container->getParameter('ephpm.rate_limiter.enabled')
-            || !$container->hasDefinition('cache.rate_limiter')) {
+        if (
+            !$container->hasParameter('ephpm.rate_limiter.enabled') || !$container->getParameter('ephpm.rate_limiter.enabled')
+            || !$container->hasDefinition('cache.rate_limiter')
+        ) {
             return;
         }
         $pool = new ChildDefinition(EphpmExtension::CACHE_ADAPTER);
