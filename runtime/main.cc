@@ -17,7 +17,7 @@
 
 #include "runtime/php/cli.h"
 #ifdef EPHPM_HAVE_SERVE
-#include "runtime/http/serve.h"
+#include "runtime/http/serve_main.h"
 #endif
 
 #ifndef EPHPM_VERSION
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   php->prefix_command();
 
 #ifdef EPHPM_HAVE_SERVE
-  // `ephpm serve`: HTTP server (runtime/http/serve.h). --config may come before or after `serve`.
+  // `ephpm serve`: HTTP server (runtime/http/serve_main.h). --config may come before or after `serve`.
   ephpm::http::ServeOptions serve_options;
   CLI::App* serve = app.add_subcommand("serve", "Serve the document root over HTTP with PHP");
   serve->add_option("--config", serve_options.config_path,

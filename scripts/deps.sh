@@ -16,8 +16,9 @@ packages=(
   php-cache-integration-tests
   # peers for tests and benchmarks (started by the scripts on 127.0.0.1, stopped by pid)
   redis-server memcached nginx-light php8.2-fpm wrk
-  # end-to-end test harnesses (suites 40-http-e2e, 60-examples)
-  python3
+  # end-to-end test harnesses (suites 40-http-e2e, 60-examples); strace holds `ephpm serve` inside
+  # the read of its config file (40-http-e2e: SIGTERM while the config loads)
+  python3 strace
   # plots for `make bench`
   gnuplot-nox media-types
 )

@@ -210,7 +210,7 @@ def test_attach():
 
     # A store object that cannot be used (here: not an initialised arena; in real life e.g. a server of another
     # ephpm version) is reported even for an implicit ./ephpm.toml, and the private store is used.
-    m = re.search(r"kv store (/ephpm-[0-9a-f]+)", srv.output())
+    m = re.search(r"kv store (/ephpm-[0-9]+-[0-9a-f]+)", srv.output())
     shm = "/dev/shm" + (m.group(1) if m else "/ephpm-missing")
     if m and not os.path.exists(shm):
         with open(shm, "wb") as f:
@@ -326,7 +326,7 @@ def test_symfony_app():
     subprocess.run(["rm", "-rf", os.path.join(SF_APP, "var")], check=True)
 
     srv = Server("ephpm serve --config ephpm.toml", SF_APP, "symfony-prod")
-    m = re.search(r"kv store (/ephpm-[0-9a-f]+)", srv.output())
+    m = re.search(r"kv store (/ephpm-[0-9]+-[0-9a-f]+)", srv.output())
     store_name = m.group(1) if m else "?"
 
     # First request computes, second is a hit (loader_calls counts the loader's runs, kept outside the pools).

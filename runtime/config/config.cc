@@ -1,15 +1,15 @@
+// The TOML walk behind config.h: one method per table, each key checked for type and range,
+// the first error kept with the table and key it belongs to. Reading files and checking the
+// files a config names live in files.cc.
 #include "runtime/config/config.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 #include <toml++/toml.h>
+
+#include "runtime/config/files.h"
 
 namespace ephpm::config {
 namespace {
@@ -29,22 +29,12 @@ const char* TypeName(const toml::node& node) {
   }
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
+// A key as TOML would need it written: bare if it only has [A-Za-z0-9_-], else quoted and
+// escaped, so a key holding NUL or a newline neither truncates nor splits the message.
+std::string KeyName(std::string_view key) {
+  bool bare = !key.empty();
+  for (char c : key) bare = bare && (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  return bare ? std::string(key) : Quote(key);
 }
 
 // Collects the first error and every warning while walking the document.
@@ -75,12 +65,13 @@ class Loader {
       } else if (k == "log") {
         if (Table("", k, node)) Log(*node.as_table());
       } else if (node.is_table()) {
-        Error("[" + k + "]", "unknown table (expected [server], [php], [kv], [log])");
+        Error("[" + KeyName(k) + "]", "unknown table (expected [server], [php], [kv], [log])");
       } else {
-        Error(k, "unknown top-level key (settings belong in [server], [php], [kv] or [log])");
+        Error(KeyName(k), "unknown top-level key (settings belong in [server], [php], [kv] or [log])");
       }
       if (!result_.error.empty()) return std::move(result_);
     }
+    WorkerScript();
     result_.ok = result_.error.empty();
     return std::move(result_);
   }
@@ -88,9 +79,9 @@ class Loader {
  private:
   // "[server.request] max_body_size" or "[server]" (key empty) or "top" (table empty).
   static std::string Where(const std::string& table, const std::string& key) {
-    if (table.empty()) return key;
+    if (table.empty()) return KeyName(key);
     if (key.empty()) return "[" + table + "]";
-    return "[" + table + "] " + key;
+    return "[" + table + "] " + KeyName(key);
   }
   void Error(const std::string& where, const std::string& reason) {
     if (result_.error.empty()) result_.error = file_ + ": " + where + ": " + reason;
@@ -105,7 +96,7 @@ class Loader {
 
   bool Table(const std::string& parent, const std::string& key, const toml::node& node) {
     if (node.is_table()) return true;
-    std::string name = parent.empty() ? key : parent + "." + key;
+    std::string name = parent.empty() ? KeyName(key) : parent + "." + KeyName(key);
     Error("[" + name + "]", std::string("expected a table, got ") + TypeName(node));
     return false;
   }
@@ -345,55 +336,113 @@ class Loader {
         }
         p.memory_limit = v;
       } else if (k == "ini") {
-        if (!Table(T, k, node)) return;
-        for (auto&& [ik, iv] : *node.as_table()) {
-          std::string name(ik.str());
-          std::string value;
-          if (name.empty() || name.find_first_of("=\n\r\0\"[]; ", 0, 9) != std::string::npos) {
-            return Error("php.ini", name, "invalid INI directive name");
-          }
-          if (iv.is_string()) {
-            value = iv.as_string()->get();
-          } else if (iv.is_integer()) {
-            value = std::to_string(iv.as_integer()->get());
-          } else if (iv.is_floating_point()) {
-            std::ostringstream s;
-            s << iv.as_floating_point()->get();
-            value = s.str();
-          } else if (iv.is_boolean()) {
-            value = iv.as_boolean()->get() ? "1" : "0";
-          } else {
-            return Error("php.ini", name,
-                         std::string("expected a string, number or boolean, got ") +
-                             TypeName(iv));
-          }
-          if (value.find_first_of("\n\r\0", 0, 3) != std::string::npos) {
-            return Error("php.ini", name, "value must not contain newlines or NUL bytes");
-          }
-          p.ini.emplace_back(std::move(name), std::move(value));
-        }
+        if (Table(T, k, node)) PhpIni(*node.as_table());
       } else if (k == "ini_file") {
-        std::string path;
+        std::string path, why;
         if (!Path(T, k, node, &path)) return;
-        struct stat st;
-        if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-          return Error(T, k, "file " + Quote(path) + " does not exist or is not a regular file");
-        }
+        if (!CheckReadableRegularFile(path, &why)) return Error(T, k, Quote(path) + ": " + why);
         p.ini_file = path;
-      } else if (k == "workers") {
+      } else if (k == "mode") {
+        std::string v;
+        if (!String(T, k, node, &v)) return;
+        if (v == "classic" || v == "fpm") p.mode = PhpMode::kClassic;
+        else if (v == "worker") p.mode = PhpMode::kWorker;
+        else return Error(T, k, "unknown mode " + Quote(v) + " (expected classic, worker)");
+      } else if (k == "worker_script") {
+        if (!String(T, k, node, &worker_script_)) return;
+        if (worker_script_.empty()) return Error(T, k, "must not be empty");
+        if (worker_script_.find('\0') != std::string::npos) {
+          return Error(T, k, "must not contain NUL bytes");
+        }
+      } else if (k == "workers" || k == "worker_count") {
         int64_t v;
+        if (!Alias(T, k, "workers", "worker_count", &workers_key_)) return;
         if (!Integer(T, k, node, 0, 1024, &v)) return;
         p.workers = static_cast<int>(v);
-      } else if (k == "max_requests") {
+      } else if (k == "max_requests" || k == "worker_max_requests") {
         int64_t v;
+        if (!Alias(T, k, "max_requests", "worker_max_requests", &max_requests_key_)) return;
         if (!Integer(T, k, node, 0, INT64_MAX, &v)) return;
         p.max_requests = static_cast<uint64_t>(v);
       } else {
         return Unknown(T, k,
-                       "max_execution_time, memory_limit, ini, ini_file, workers, max_requests");
+                       "max_execution_time, memory_limit, ini, ini_file, mode, worker_script, "
+                       "workers (worker_count), max_requests (worker_max_requests)");
       }
       if (failed()) return;
     }
+  }
+
+  // ePHPm's names for a key are accepted as the same key; giving both would leave it unclear
+  // which one wins. *seen remembers the name used first.
+  bool Alias(const std::string& table, const std::string& key, const char* ours,
+             const char* ephpm, std::string* seen) {
+    if (!seen->empty() && *seen != key) {
+      Error(table, key, std::string("same setting as [") + table + "] " + *seen + " (" + ours +
+                            " and ePHPm's " + ephpm + " are one key); give only one");
+      return false;
+    }
+    *seen = key;
+    return true;
+  }
+
+  void PhpIni(const toml::table& t) {
+    const std::string T = "php.ini";
+    for (auto&& [ik, iv] : t) {
+      std::string name(ik.str());
+      std::string value;
+      // Each pair becomes one "name=value" line of PHP's INI parser: a newline or NUL would
+      // end it early or inject another directive.
+      if (name.empty() || name.find_first_of("=\n\r\0\"[]; ", 0, 9) != std::string::npos) {
+        return Error(T, name, "invalid INI directive name (no =, quotes, [], ;, spaces, "
+                              "newlines or NUL bytes)");
+      }
+      if (iv.is_string()) {
+        value = iv.as_string()->get();
+      } else if (iv.is_integer()) {
+        value = std::to_string(iv.as_integer()->get());
+      } else if (iv.is_floating_point()) {
+        std::ostringstream s;
+        s << iv.as_floating_point()->get();
+        value = s.str();
+      } else if (iv.is_boolean()) {
+        value = iv.as_boolean()->get() ? "1" : "0";
+      } else {
+        return Error(T, name,
+                     std::string("expected a string, number or boolean, got ") + TypeName(iv));
+      }
+      if (value.find_first_of("\n\r\0", 0, 3) != std::string::npos) {
+        return Error(T, name, "value " + Quote(value) + " must not contain newlines or NUL bytes");
+      }
+      config_->php.ini.emplace_back(std::move(name), std::move(value));
+    }
+  }
+
+  // After the whole document: worker_script is relative to [server] document_root, which may
+  // come later in the file. Whether the file exists is checked by CheckServeFiles(), after
+  // --document-root.
+  void WorkerScript() {
+    if (failed()) return;
+    PhpConfig& p = config_->php;
+    if (worker_script_.empty()) {
+      if (p.mode == PhpMode::kWorker) {
+        Error("php", "worker_script",
+              "required when [php] mode = \"worker\" (the script, relative to document_root, "
+              "that calls ephpm_handle_request())");
+      }
+      return;
+    }
+    const std::string& root = config_->server.document_root;
+    std::string script = AbsolutePath(worker_script_, root);
+    if (script.rfind(root == "/" ? "/" : root + "/", 0) != 0 || script == root) {
+      return Error("php", "worker_script",
+                   Quote(worker_script_) + " is not a file inside the document root " +
+                       Quote(root));
+    }
+    if (p.mode == PhpMode::kClassic) {
+      Warn("php", "worker_script", "ignored: [php] mode is \"classic\"");
+    }
+    p.worker_script = script;
   }
 
   void Kv(const toml::table& t) {
@@ -424,6 +473,12 @@ class Loader {
           return Error(T, k, "size " + std::to_string(v) + " bytes is below the minimum of " +
                                  std::to_string(kv::kMinMemoryLimit) +
                                  " bytes (1MB); use 0 for unlimited");
+        }
+        // The store is shared memory backed by RAM; more than the machine has cannot be meant.
+        uint64_t ram = PhysicalMemoryBytes();
+        if (ram != 0 && v > ram) {
+          return Error(T, k, "size " + std::to_string(v) + " bytes is more than this machine's "
+                                 "physical memory (" + std::to_string(ram) + " bytes)");
         }
         o.memory_limit = v;
       } else if (k == "eviction_policy") {
@@ -494,14 +549,10 @@ class Loader {
   std::string base_dir_;
   Config* config_;
   LoadResult result_;
+  std::string worker_script_;     // [php] worker_script as written
+  std::string workers_key_;       // "workers" or "worker_count", whichever was given
+  std::string max_requests_key_;  // "max_requests" or "worker_max_requests"
 };
-
-std::string Cwd() {
-  std::string buf(4096, '\0');
-  if (getcwd(buf.data(), buf.size()) == nullptr) return "/";
-  buf.resize(strlen(buf.c_str()));
-  return buf;
-}
 
 }  // namespace
 
@@ -514,73 +565,8 @@ const char* HiddenFilesName(HiddenFiles policy) {
   return "?";
 }
 
-std::string AbsolutePath(const std::string& path, const std::string& base) {
-  std::string joined;
-  if (!path.empty() && path[0] == '/') {
-    joined = path;
-  } else {
-    joined = (base.empty() ? Cwd() : base) + "/" + path;
-  }
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= joined.size()) {
-    size_t j = joined.find('/', i);
-    if (j == std::string::npos) j = joined.size();
-    std::string seg = joined.substr(i, j - i);
-    if (seg.empty() || seg == ".") {
-    } else if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else {
-      parts.push_back(seg);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
-bool ParseListenAddress(std::string_view text, ListenAddress* out, std::string* reason) {
-  std::string_view host, port;
-  if (!text.empty() && text[0] == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      *reason = "invalid address \"" + std::string(text) + "\" (expected [ipv6]:port)";
-      return false;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
-      *reason = "invalid address \"" + std::string(text) +
-                "\" (expected host:port, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\")";
-      return false;
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) {
-    *reason = "invalid address \"" + std::string(text) +
-              "\": missing host (use 0.0.0.0 for all interfaces)";
-    return false;
-  }
-  for (char c : host) {
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '%' ||
-          c == '_')) {
-      *reason = "invalid host in \"" + std::string(text) + "\"";
-      return false;
-    }
-  }
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos ||
-      std::stoul(std::string(port)) > 65535) {
-    *reason = "invalid port in \"" + std::string(text) + "\" (expected 0..65535)";
-    return false;
-  }
-  out->host = std::string(host);
-  out->port = static_cast<uint16_t>(std::stoul(std::string(port)));
-  return true;
+const char* PhpModeName(PhpMode mode) {
+  return mode == PhpMode::kWorker ? "worker" : "classic";
 }
 
 LoadResult LoadFromString(std::string_view text, const std::string& display_name,
@@ -592,56 +578,6 @@ LoadResult LoadFromString(std::string_view text, const std::string& display_name
   LoadResult r = loader.Run(text);
   if (r.ok) *config = std::move(fresh);
   return r;
-}
-
-LoadResult Load(const std::string& path, bool explicit_path, Config* config) {
-  LoadResult r;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    if (!explicit_path && err == ENOENT) {
-      Config fresh;
-      fresh.base_dir = Cwd();
-      fresh.server.document_root = AbsolutePath("public", fresh.base_dir);
-      *config = std::move(fresh);
-      r.ok = true;
-      return r;
-    }
-    r.error = path + ": cannot read config file: " + std::strerror(err);
-    return r;
-  }
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    r.error = path + ": cannot read config file: is a directory";
-    return r;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::string abs = AbsolutePath(path, "");
-  std::string dir = abs.substr(0, abs.rfind('/'));
-  if (dir.empty()) dir = "/";
-  r = LoadFromString(buf.str(), path, dir, config);
-  if (r.ok) config->source_path = abs;
-  return r;
-}
-
-bool ApplyListenOverride(const std::string& listen, Config* config, std::string* error) {
-  std::string why;
-  if (!ParseListenAddress(listen, &config->server.listen_address, &why)) {
-    *error = "--listen: " + why;
-    return false;
-  }
-  config->server.listen = listen;
-  return true;
-}
-
-bool ApplyDocumentRootOverride(const std::string& dir, Config* config, std::string* error) {
-  if (dir.empty()) {
-    *error = "--document-root: must not be empty";
-    return false;
-  }
-  config->server.document_root = AbsolutePath(dir, "");
-  return true;
 }
 
 }  // namespace ephpm::config

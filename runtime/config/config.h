@@ -5,13 +5,18 @@
 //    (`--config`, EPHPM_CONFIG): then it is an error.
 //  * Relative paths inside the file (document_root, php.ini_file, log.access_log) are resolved
 //    against the directory that contains the config file. Without a config file they are relative
-//    to the current directory.
+//    to the current directory. [php] worker_script is relative to document_root (as in ePHPm).
 //  * Unknown tables and keys are errors, except in [kv], where ePHPm's keys that we do not
 //    implement (compression*, secret, [kv.redis_compat]) and any other unknown key are accepted
 //    with a warning so ePHPm configs still load.
 //  * Every error names the file, the table and key, and the reason, e.g.
 //      ephpm.toml: [kv] eviction_policy: unknown policy "lru" (expected noeviction, allkeys-lru,
 //      volatile-lru, allkeys-random)
+//    Keys and values are quoted and escaped in messages, so a NUL or newline in them can neither
+//    cut a message short nor forge a second line.
+//  * Files are read only if they are regular files of at most kMaxConfigFileBytes (the config
+//    file and [php] ini_file): a FIFO, /dev/zero or a directory is an error, never a hang or an
+//    unbounded read.
 #ifndef EPHPM_RUNTIME_CONFIG_CONFIG_H_
 #define EPHPM_RUNTIME_CONFIG_CONFIG_H_
 
@@ -24,6 +29,9 @@
 #include "runtime/kv/store.h"
 
 namespace ephpm::config {
+
+// The config file and [php] ini_file may not be larger than this (1 MB).
+constexpr uint64_t kMaxConfigFileBytes = 1ull << 20;
 
 // What to do with a request path that has a segment starting with '.' (.env, .git/config).
 enum class HiddenFiles { kDeny, kIgnore, kAllow };  // 403, 404, served normally
@@ -57,7 +65,17 @@ struct ServerConfig {
   int io_threads = 0;
 };
 
+// How a worker process runs PHP: a fresh script per request (classic), or one long-running
+// worker script that handles many requests (worker; see runtime/http/README.md, Worker mode).
+enum class PhpMode { kClassic, kWorker };
+const char* PhpModeName(PhpMode mode);
+
 struct PhpConfig {
+  PhpMode mode = PhpMode::kClassic;  // [php] mode; ePHPm's "fpm" means classic
+  // Absolute path inside server.document_root ("" in classic mode without the key). Written
+  // relative to document_root; required in worker mode. Its existence is checked by
+  // CheckServeFiles(), because --document-root can still move it.
+  std::string worker_script;
   int64_t max_execution_time = 30;  // wall-clock seconds per request, 0 = unlimited (watchdog)
   std::string memory_limit = "128M";  // passed to PHP as INI memory_limit
   // [php.ini]: INI overrides, appended after ephpm's hard-coded INI (last wins), in file order.
@@ -65,8 +83,9 @@ struct PhpConfig {
   std::string ini_file;  // absolute path or "" (Debian's embed php.ini)
   // PHP worker processes; 0 = one per CPU (resolved by `serve`). 1 with max_requests = 0 is the
   // single-process mode (no supervisor); anything else forks supervised workers.
-  int workers = 0;
-  uint64_t max_requests = 0;  // recycle a worker after this many PHP requests, 0 = never
+  int workers = 0;            // alias worker_count (ePHPm)
+  uint64_t max_requests = 0;  // recycle a worker after this many PHP requests, 0 = never;
+                              // alias worker_max_requests (ePHPm)
 };
 
 struct KvConfig {
@@ -95,6 +114,15 @@ struct LoadResult {
   std::vector<std::string> warnings;  // same format; print them at startup
 };
 
+// Which config file applies, the one rule for `serve` and `php`: the --config flag, else
+// $EPHPM_CONFIG (both explicit: the file must exist), else ./ephpm.toml (optional: Load() gives
+// the built-in defaults when it does not exist).
+struct ConfigLocation {
+  std::string path;
+  bool explicit_path = false;
+};
+ConfigLocation Locate(const std::string& flag_path);
+
 // Loads `path`. explicit_path: the user named the file (then a missing file is an error);
 // otherwise a missing file gives the defaults with base_dir = current directory.
 LoadResult Load(const std::string& path, bool explicit_path, Config* config);
@@ -102,6 +130,12 @@ LoadResult Load(const std::string& path, bool explicit_path, Config* config);
 // Parses TOML text. display_name is used in messages; base_dir resolves relative paths.
 LoadResult LoadFromString(std::string_view text, const std::string& display_name,
                           const std::string& base_dir, Config* config);
+
+// Checks what only `serve` uses and what depends on the final document root (after
+// --document-root): [php] worker_script exists as a regular file inside the document root, and
+// [log] access_log can be opened for appending (or created). Returns false with a message in
+// the same "file: [table] key: reason" form.
+bool CheckServeFiles(const Config& config, std::string* error);
 
 // "host:port", "[v6]:port". Returns false with a reason ("expected host:port") otherwise.
 bool ParseListenAddress(std::string_view text, ListenAddress* out, std::string* reason);

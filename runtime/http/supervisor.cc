@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,28 +16,23 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/server.h"
+#include "runtime/http/worker.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
-#include "runtime/php/engine.h"
-#include "runtime/php/request_sapi.h"
 
 namespace ephpm::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr rlim_t kMainStack = 64ull << 20;  // embedding-php.md section 11
 
 // A worker that dies within this time of its start counts as a quick failure; after
 // kFreeQuickFailures of them in a row, respawns of that slot back off (crash loop).
@@ -45,21 +40,11 @@ constexpr auto kQuickFailure = std::chrono::seconds(1);
 constexpr int kFreeQuickFailures = 3;
 constexpr auto kMaxBackoff = std::chrono::seconds(10);
 
-// A worker with PHP work in flight leaves new connections to a worker that reports itself idle,
-// re-checking this often (the master clears a dead worker's flag when it reaps it, a draining
-// worker clears its own, so a flag is stale for at most a few milliseconds).
-constexpr auto kAcceptBalancePoll = std::chrono::milliseconds(2);
-
 // One flag per slot in a MAP_SHARED page created before the first fork: 1 = the slot's worker
 // accepts and has no PHP work in flight. Written by the worker (and reset by the master when a
 // worker dies); read by every worker's accept loop (Server::BalanceAccepts).
 std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
-
-std::chrono::milliseconds DrainBudget(const config::Config& cfg) {
-  return std::chrono::seconds(cfg.php.max_execution_time > 0 ? cfg.php.max_execution_time + 5
-                                                             : 30);
-}
 
 const char* SigName(int sig) {
   const char* n = sigabbrev_np(sig);
@@ -67,16 +52,43 @@ const char* SigName(int sig) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The master's own crash: one line on stderr, then the default action (core dump, exit status).
+// The line is prepared before any crash can happen, so the handler only calls write(2).
+// ---------------------------------------------------------------------------------------------
+
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+char g_fatal_line[NSIG][96];
+struct sigaction g_fatal_previous[NSIG];
+
+void OnMasterFatalSignal(int sig) {
+  ssize_t ignored = write(STDERR_FILENO, g_fatal_line[sig], strlen(g_fatal_line[sig]));
+  (void)ignored;
+  raise(sig);  // SA_RESETHAND restored the default action; SA_NODEFER lets it through now
+}
+
+void InstallMasterFatalHandlers() {
+  for (int sig : kFatalSignals) {
+    snprintf(g_fatal_line[sig], sizeof g_fatal_line[sig],
+             "ephpm: master %d: fatal signal %d (SIG%s); the workers stop with it\n",
+             static_cast<int>(getpid()), sig, SigName(sig));
+    struct sigaction sa {};
+    sa.sa_handler = OnMasterFatalSignal;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, &g_fatal_previous[sig]);
+  }
+}
+
+// In a forked worker: its crashes are the master's to report (Reap), not its own to announce.
+void RestoreFatalHandlers() {
+  for (int sig : kFatalSignals) sigaction(sig, &g_fatal_previous[sig], nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Worker (runs in the forked child; never returns)
 // ---------------------------------------------------------------------------------------------
 
-struct WorkerControl {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool php_done = false;
-};
-
-[[noreturn]] void WorkerMain(const SupervisorContext& ctx, int slot, int ready_fd) {
+[[noreturn]] void WorkerMain(const SupervisorContext& ctx, int slot, int ready_fd, pid_t master) {
   // This worker's copy of the config: io_threads = 0 (auto) means the CPUs shared out between
   // the workers (CPUs - 1 in the single-process mode would give N workers N x (CPUs - 1) threads).
   config::Config cfg = *ctx.cfg;
@@ -92,12 +104,7 @@ struct WorkerControl {
   pthread_sigmask(SIG_UNBLOCK, &chld, nullptr);
   pthread_setname_np(pthread_self(), "ephpm-php");
 
-  php::RequestSapiStartWorker();  // this thread is the PHP thread; starts the watchdog
-
-  JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
-  AccessLog access_log(cfg.log.access_log);
-  Server server(cfg, ctx.router, ctx.mime, &queue, &access_log);
-  std::atomic<bool> draining{false};
+  static std::atomic<bool> draining{false};
   Server::Balance balance;
   balance.others_idle = [slot] {
     for (int i = 0; i < g_slots; ++i) {
@@ -105,91 +112,36 @@ struct WorkerControl {
     }
     return false;
   };
-  balance.busy_changed = [slot, &draining](bool busy) {
+  balance.busy_changed = [slot](bool busy) {
     if (!draining.load(std::memory_order_relaxed)) {
       g_idle[slot].store(busy ? 0 : 1, std::memory_order_relaxed);
     }
   };
-  server.BalanceAccepts(std::move(balance), kAcceptBalancePoll);
-  WorkerControl control;
-
-  sigset_t old;
-  php::BlockSignalsForHelperThread(&old);
-  server.Start(ctx.listen_fd);
-  // The control thread takes the master's signals: SIGTERM/SIGINT (and SIGUSR1, sent by the PHP
-  // thread after max_requests) drain; SIGQUIT exits at once.
-  std::thread control_thread([&] {
-    pthread_setname_np(pthread_self(), "ephpm-control");
-    sigset_t waitset;
-    sigemptyset(&waitset);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&waitset, s);
-    int sig;
-    for (;;) {
-      siginfo_t info;
-      sig = sigwaitinfo(&waitset, &info);
-      if (sig < 0) continue;
-      if (sig == SIGQUIT) {
-        fflush(nullptr);
-        _exit(0);
-      }
-      if (sig == SIGINT || sig == SIGTERM || sig == SIGUSR1) break;
-    }
-    if (sig == SIGUSR1) {
-      spdlog::info("worker {}: max_requests ({}) reached; recycling", slot, cfg.php.max_requests);
-    } else {
-      spdlog::debug("worker {}: {}: draining", slot, SigName(sig));
-    }
+  WorkerOptions options;
+  options.cfg = &cfg;
+  options.router = ctx.router;
+  options.mime = ctx.mime;
+  options.listen_fd = ctx.listen_fd;
+  options.name = "worker " + std::to_string(slot);
+  options.balance = &balance;
+  options.master = master;
+  options.sigquit_exits_at_once = true;
+  options.on_ready = [slot, ready_fd] {  // tell the master (and the other workers) we accept
+    g_idle[slot].store(1, std::memory_order_relaxed);
+    char r = 'R';
+    ssize_t ignored = write(ready_fd, &r, 1);
+    (void)ignored;
+    close(ready_fd);
+  };
+  options.on_drain = [slot] {
     draining = true;
     g_idle[slot].store(0, std::memory_order_relaxed);
-    server.StopAccepting();
-    auto budget = DrainBudget(cfg);
-    if (!server.Drain(budget)) {
-      spdlog::warn("worker {}: {} connection(s) still busy after {} ms; interrupting PHP", slot,
-                   server.active_connections(), budget.count());
-      php::InterruptRunningRequest();
-      server.Drain(std::chrono::milliseconds(5000));
-    }
-    queue.Close();
-    std::unique_lock<std::mutex> lock(control.mu);
-    if (!control.cv.wait_for(lock, std::chrono::seconds(15), [&] { return control.php_done; })) {
-      spdlog::error("worker {}: the PHP thread did not stop; exiting", slot);
-      fflush(nullptr);
-      _exit(1);
-    }
-  });
-  php::RestoreSignalMask(&old);
-  pthread_t control_handle = control_thread.native_handle();
-
-  // Tell the master (and the other workers) this worker accepts connections.
-  g_idle[slot].store(1, std::memory_order_relaxed);
-  char r = 'R';
-  ssize_t ignored = write(ready_fd, &r, 1);
-  (void)ignored;
-  close(ready_fd);
-
-  uint64_t served = 0;
-  const uint64_t max_requests = cfg.php.max_requests;
-  while (std::unique_ptr<PhpJob> job = queue.Pop()) {
-    php::ExecuteRequest(job->info, job->writer.get());
-    job.reset();
-    if (max_requests > 0 && ++served == max_requests) {
-      // Stop accepting right here (returns once the acceptor is closed), so at most the one
-      // connection the client opened meanwhile is still taken; the control thread then drains.
-      server.StopAccepting();
-      pthread_kill(control_handle, SIGUSR1);
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(control.mu);
-    control.php_done = true;
-  }
-  control.cv.notify_all();
-  control_thread.join();
-  server.Stop();
+  };
+  int rc = RunWorker(options);
   // No module shutdown and no destructors: the master owns the store name and OPcache's shared
   // memory; everything of this process's own goes away with it.
   fflush(nullptr);
-  _exit(0);
+  _exit(rc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,12 +255,17 @@ class Master {
       return;
     }
     if (pid == 0) {
+      // Die with the master: SIGTERM (a short drain, worker.h) when it exits. A master that died
+      // before this line was reached is caught by the check after it.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != master_pid_) _exit(0);
+      RestoreFatalHandlers();
       close(pipefd[0]);
       close(sfd_);
       for (auto& [other, p] : procs_) {
         if (p.ready_fd >= 0) close(p.ready_fd);
       }
-      WorkerMain(ctx_, slot, pipefd[1]);
+      WorkerMain(ctx_, slot, pipefd[1], master_pid_);
     }
     close(pipefd[1]);
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
@@ -322,7 +279,8 @@ class Master {
     } else {
       slots_[slot].current = pid;
     }
-    spdlog::info("worker {} started: pid {}{}", slot, pid, as_replacement ? " (rolling restart)" : "");
+    spdlog::info("worker {} started: pid {}{}", slot, pid,
+                 as_replacement ? " (rolling restart)" : "");
   }
 
   void SpawnMissing(Clock::time_point now) {
@@ -484,6 +442,7 @@ class Master {
   }
 
   const SupervisorContext& ctx_;
+  const pid_t master_pid_ = getpid();
   std::vector<Slot> slots_;
   std::map<pid_t, Proc> procs_;
   std::deque<int> roll_queue_;
@@ -498,21 +457,6 @@ class Master {
 
 }  // namespace
 
-bool RaiseMainStackLimit() {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_STACK, &rl) != 0) return false;
-  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= kMainStack) return true;
-  rlim_t want = kMainStack;
-  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) want = rl.rlim_max;
-  rl.rlim_cur = want;
-  if (setrlimit(RLIMIT_STACK, &rl) != 0 || want < kMainStack) {
-    spdlog::warn("cannot raise RLIMIT_STACK to {} MiB (hard limit {}): the PHP stack is smaller",
-                 kMainStack >> 20, static_cast<unsigned long long>(rl.rlim_max));
-    return false;
-  }
-  return true;
-}
-
 int RunSupervisor(const SupervisorContext& ctx) {
   size_t bytes = std::max<size_t>(4096, static_cast<size_t>(ctx.workers));
   void* flags = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -522,6 +466,7 @@ int RunSupervisor(const SupervisorContext& ctx) {
   }
   g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
   g_slots = ctx.workers;
+  InstallMasterFatalHandlers();
   Master master(ctx);
   return master.Run();
 }

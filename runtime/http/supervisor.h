@@ -1,11 +1,15 @@
-// Prefork mode of `ephpm serve` (`[php] workers` > 1 or `[php] max_requests` > 0; issue 8).
+// The master of the worker processes (`[php] workers` > 1 or `[php] max_requests` > 0).
 //
 // The master (the process `serve` started in) has already loaded the config, opened the listening
 // socket, created the named store arena (MAP_SHARED) and run PHP module startup ONCE on its main
 // thread, with no watchdog thread, so the process is single-threaded. RunSupervisor() then forks
 // the workers; each worker's main thread (the thread that did module startup, so OPcache's shared
-// memory and every MINIT are inherited) becomes that worker's only PHP thread, and the worker
-// starts its own watchdog, I/O threads and a control thread on the inherited socket and store.
+// memory and every MINIT are inherited) runs RunWorker() (worker.h): it becomes that worker's
+// only PHP thread, next to the worker's own watchdog, I/O threads and control thread.
+//
+// A worker dies with its master (PR_SET_PDEATHSIG plus a parent check, worker.h): a master
+// killed with SIGKILL leaves no orphan serving the old store and holding the port. The master
+// logs its own fatal signals (SIGSEGV, SIGBUS, ...) with one line on stderr.
 //
 // The master stays single-threaded for its whole life (so every fork is taken from a thread-free
 // point): one poll() loop over a signalfd and the workers' readiness pipes that also runs the
@@ -38,11 +42,6 @@ struct SupervisorContext {
   int listen_fd = -1;  // the master's copy; closed by RunSupervisor when it starts to drain
   int workers = 2;     // resolved (>= 1)
 };
-
-// Raises the soft RLIMIT_STACK to at least 64 MiB (embedding-php.md section 11) so the main
-// thread, which runs PHP in every worker, may grow that far. Call before PHP starts. Returns
-// false (and logs) when the hard limit is lower; the stack is then whatever the limit allows.
-bool RaiseMainStackLimit();
 
 // Forks and supervises the workers until SIGTERM/SIGINT (graceful) or SIGQUIT (immediate).
 // Must be called on a single-threaded process after PHP module startup (RequestSapiStartup with

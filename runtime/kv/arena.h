@@ -19,12 +19,13 @@
 #include <string>
 
 #include "runtime/kv/allocator.h"
-#include "runtime/kv/store.h"
+#include "runtime/kv/options.h"
+#include "runtime/kv/owner_lock.h"
 
 namespace ephpm::kv {
 
 inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 inline constexpr uint32_t kSlotsPerShard = 64;
 inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
 
@@ -50,8 +51,9 @@ struct ChunkHeader {
 
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
-// A versioned watch slot (kv-contract.md 4.6). `hash` identifies the key: two keys sharing a
-// 64-bit hash share a slot, which can only cause a spurious wake-up (allowed: waiters re-read).
+// A versioned watch slot (docs/kv-contract.md section 4.6). `hash` identifies the key: two keys
+// sharing a 64-bit hash share a slot, which can only cause a spurious wake-up (allowed: waiters
+// re-read).
 struct WatchSlot {
   uint64_t hash;
   uint64_t version;
@@ -88,7 +90,7 @@ struct ArenaHeader {
   uint64_t mapping_size;
   uint64_t memory_limit;  // as configured; 0 = unlimited
   uint32_t eviction_policy;
-  uint32_t pad0;
+  uint32_t pages_reserved;  // 1: every page was allocated at creation; never punch holes in it
   uint64_t seed;
   int32_t owner_pid;
   uint32_t pad1;
@@ -110,41 +112,68 @@ struct ArenaHeader {
   std::atomic<uint32_t> ready;
 };
 
-// Owns the mapping (and, for a named arena created here, the shared-memory name).
+// Where everything sits in an arena of `shard_count` shards of `region_bytes` each. A function of
+// those two numbers only (LayoutFor), so an attacher recomputes it and checks the header against
+// it.
+struct ArenaLayout {
+  uint32_t shard_count = 0;
+  uint64_t region_bytes = 0, capacity = 0, bucket_count = 0;
+  uint64_t shards_offset = 0, slots_offset = 0, buckets_offset = 0, dense_offset = 0,
+           ttl_offset = 0, regions_offset = 0;
+  uint64_t total = 0;
+};
+
+// The layout of an arena of `shards` shards of `region_bytes` each; false (and *l untouched)
+// when those numbers are not ones Create could have chosen.
+bool LayoutFor(uint64_t shards, uint64_t region_bytes, ArenaLayout* l);
+
+// Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), 0 if gone.
+uint64_t ProcessStartTime(pid_t pid);
+
+// Owns the mapping (and, for a named arena created here, the shared-memory name). The layout is
+// kept in this process's memory, taken from the header only once it was validated, so nothing a
+// writer of the shared memory changes later can move an offset outside the mapping.
 class Arena {
  public:
   enum class Kind { kPrivate, kShared, kNamed };
 
   static std::unique_ptr<Arena> Create(Kind kind, const std::string& name, const Options& options,
                                        std::string* error);
-  static std::unique_ptr<Arena> Attach(const std::string& name, std::string* error);
+  static std::unique_ptr<Arena> Attach(const std::string& name, AttachError* why,
+                                       std::string* error);
   ~Arena();
 
   ArenaHeader* header() const { return reinterpret_cast<ArenaHeader*>(base_); }
   char* base() const { return base_; }
+  uint32_t shard_count() const { return layout_.shard_count; }
+  uint64_t region_bytes() const { return layout_.region_bytes; }
+  uint64_t capacity() const { return layout_.capacity; }
   Shard* shard(uint32_t i) const {
-    return reinterpret_cast<Shard*>(base_ + header()->shards_offset) + i;
+    return reinterpret_cast<Shard*>(base_ + layout_.shards_offset) + i;
   }
   WatchSlot* slots(uint32_t shard_index) const {
-    return reinterpret_cast<WatchSlot*>(base_ + header()->slots_offset) +
+    return reinterpret_cast<WatchSlot*>(base_ + layout_.slots_offset) +
            size_t{shard_index} * kSlotsPerShard;
   }
   uint32_t* buckets(uint32_t i) const {
-    return reinterpret_cast<uint32_t*>(base_ + header()->buckets_offset) +
-           header()->bucket_count * i;
+    return reinterpret_cast<uint32_t*>(base_ + layout_.buckets_offset) + layout_.bucket_count * i;
   }
   uint32_t* dense(uint32_t i) const {
-    return reinterpret_cast<uint32_t*>(base_ + header()->dense_offset) + header()->capacity * i;
+    return reinterpret_cast<uint32_t*>(base_ + layout_.dense_offset) + layout_.capacity * i;
   }
   uint32_t* ttl(uint32_t i) const {
-    return reinterpret_cast<uint32_t*>(base_ + header()->ttl_offset) + header()->capacity * i;
+    return reinterpret_cast<uint32_t*>(base_ + layout_.ttl_offset) + layout_.capacity * i;
   }
   char* region(uint32_t i) const {
-    return base_ + header()->regions_offset + header()->region_bytes * i;
+    return base_ + layout_.regions_offset + layout_.region_bytes * i;
   }
+  // Identifies this mapping to the shard locks' dead-owner rule (owner_lock.h).
+  const LockDomain& lock_domain() const { return lock_domain_; }
 
   // Empties shard i's index and data region (not its watch slots). Caller holds its lock.
   void ResetShard(uint32_t i);
+  // Logs (SetEventLog) that shard i was discarded with `keys` entries. Caller holds its lock.
+  void ReportDiscard(uint32_t i, uint32_t dead_owner, uint64_t keys) const;
 
   const Options& options() const { return options_; }
   const std::string& name() const { return name_; }
@@ -152,6 +181,8 @@ class Arena {
 
  private:
   Arena() = default;
+  bool CreateNamedObject(const ArenaLayout& l, std::string* error);  // named_arena.cc
+  void InitHeader(const ArenaLayout& l);
   void ReleasePages(void* start, uint64_t bytes, bool must_zero);
 
   char* base_ = nullptr;
@@ -159,6 +190,9 @@ class Arena {
   Kind kind_ = Kind::kPrivate;
   std::string name_;
   pid_t creator_pid_ = 0;  // unlinks a named arena; forked children never do
+  ArenaLayout layout_;
+  LockDomain lock_domain_;
+  bool pages_reserved_ = false;  // then pages are zeroed in place, never given back (ResetShard)
   Options options_;
 };
 

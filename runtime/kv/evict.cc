@@ -15,7 +15,7 @@
 namespace ephpm::kv {
 
 bool ShardView::EvictOne(uint32_t exclude) {
-  auto policy = static_cast<EvictionPolicy>(arena_->header()->eviction_policy);
+  EvictionPolicy policy = arena_->options().eviction_policy;
   if (policy == EvictionPolicy::kNoEviction) return false;
   bool volatile_only = policy == EvictionPolicy::kVolatileLru;
   const uint32_t* pool = volatile_only ? ttl_ : dense_;
@@ -36,7 +36,7 @@ bool ShardView::EvictOne(uint32_t exclude) {
     int draws = exhaustive ? static_cast<int>(n) : kEvictionSamples;
     for (int i = 0; i < draws; ++i) {
       uint32_t candidate = exhaustive ? pool[i] : pool[NextRandom() % n];
-      if (candidate == exclude) continue;
+      if (candidate == exclude || !Plausible(candidate)) continue;
       const EntryHeader* e = Entry(candidate);
       if (Expired(e, &now)) {
         RemoveBlock(candidate);
@@ -51,6 +51,7 @@ bool ShardView::EvictOne(uint32_t exclude) {
     }
     if (victim == 0) return false;  // every draw hit the excluded key; the caller retries
   }
+  if (!Plausible(victim)) return false;
   RemoveBlock(victim);
   Count(s_->evictions);
   return true;

@@ -39,6 +39,7 @@ void ShardView::ExpireSample(int samples, int64_t now, int* sampled, int* reaped
     uint32_t slot = exhaustive ? n - 1 - i : static_cast<uint32_t>(NextRandom() % s_->ttl_count);
     if (slot >= s_->ttl_count) continue;
     uint32_t block = ttl_[slot];
+    if (!Plausible(block)) continue;
     ++*sampled;
     if (Entry(block)->deadline_ms <= now) {
       RemoveBlock(block);
@@ -52,7 +53,7 @@ size_t Store::ActiveExpireCycle() {
   ArenaHeader* h = arena_->header();
   int64_t start = MonotonicUs();
   size_t reaped_total = 0;
-  uint32_t shards = h->shard_count;
+  uint32_t shards = arena_->shard_count();
   uint32_t first = h->sweep_cursor.fetch_add(1, std::memory_order_relaxed) % shards;
   for (uint32_t k = 0; k < shards; ++k) {
     uint32_t i = (first + k) % shards;

@@ -1,7 +1,7 @@
 // Parsing of the [kv] settings that the store defines (kv-contract.md 4.4, 4.5).
 #include <cctype>
 
-#include "runtime/kv/store.h"
+#include "runtime/kv/options.h"
 
 namespace ephpm::kv {
 

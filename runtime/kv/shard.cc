@@ -30,14 +30,16 @@ uint64_t HashKey(const Arena* arena, std::string_view key) {
 }
 
 uint32_t ShardOf(const Arena* arena, uint64_t hash) {
-  return static_cast<uint32_t>(hash & (arena->header()->shard_count - 1));
+  return static_cast<uint32_t>(hash & (arena->shard_count() - 1));
 }
 
 ShardLock::ShardLock(Arena* arena, uint32_t index) : shard_(arena->shard(index)) {
-  if (OwnerLock::Lock(&shard_->lock_word)) {
+  if (uint32_t dead_owner = OwnerLock::Lock(&shard_->lock_word, arena->lock_domain())) {
+    uint64_t lost = std::min<uint64_t>(shard_->count, arena->capacity());
     arena->ResetShard(index);
     ShardView(arena, index).BumpAllWatches();
     shard_->discards.fetch_add(1, std::memory_order_relaxed);
+    arena->ReportDiscard(index, dead_owner, lost);
   }
 }
 
@@ -50,12 +52,14 @@ ShardView::ShardView(Arena* arena, uint32_t index)
       buckets_(arena->buckets(index)),
       dense_(arena->dense(index)),
       ttl_(arena->ttl(index)),
+      region_bytes_(arena->region_bytes()),
       alloc_(&s_->alloc, arena->region(index)) {}
 
 Found ShardView::Find(std::string_view key, uint64_t hash) {
   uint32_t tag = HashTag(hash);
   uint32_t* link = &buckets_[Bucket(hash)];
   while (uint32_t block = *link) {
+    if (!Plausible(block)) return {};  // a corrupt link ends the chain
     EntryHeader* e = Entry(block);
     if (e->hash_tag == tag && e->key_len == key.size() &&
         std::memcmp(e + 1, key.data(), key.size()) == 0) {
@@ -86,6 +90,7 @@ void ShardView::FreeBlocks(uint32_t head) {
 
 void ShardView::Unlink(uint32_t block) {
   EntryHeader* e = Entry(block);
+  if (s_->count == 0 || e->dense_index >= s_->count) return;  // only a corrupt arena
   uint32_t last = dense_[s_->count - 1];
   dense_[e->dense_index] = last;
   Entry(last)->dense_index = e->dense_index;
@@ -94,7 +99,7 @@ void ShardView::Unlink(uint32_t block) {
 }
 
 void ShardView::RemoveFromTtl(EntryHeader* e) {
-  if (e->ttl_index == kNoIndex) return;
+  if (e->ttl_index == kNoIndex || e->ttl_index >= s_->ttl_count) return;
   uint32_t last_ttl = ttl_[s_->ttl_count - 1];
   ttl_[e->ttl_index] = last_ttl;
   Entry(last_ttl)->ttl_index = e->ttl_index;
@@ -134,7 +139,7 @@ void ShardView::RemoveBlock(uint32_t block) {
   const EntryHeader* e = Entry(block);
   uint64_t hash = HashOf(block);
   Found f = Find({reinterpret_cast<const char*>(e + 1), e->key_len}, hash);
-  Remove(f, hash);
+  if (f.block == block) Remove(f, hash);  // else unreachable: only a corrupt arena
 }
 
 uint32_t ShardView::Build(std::string_view key, uint64_t hash, std::string_view value,

@@ -52,6 +52,13 @@ class ShardView {
   EntryHeader* Entry(uint32_t block) const {
     return reinterpret_cast<EntryHeader*>(alloc_.Payload(block));
   }
+  // Whether `block` (read from the shared arena) names an entry header and key that lie inside
+  // the shard's region. Checked where an offset is followed on a read path, so that a corrupt
+  // arena makes a key unreachable rather than making us read outside the mapping.
+  bool Plausible(uint32_t block) const {
+    return block != 0 && EntryEnd(block, 0) <= region_bytes_ &&
+           EntryEnd(block, Entry(block)->key_len) <= region_bytes_;
+  }
 
   Found Find(std::string_view key, uint64_t hash);
   // Unlinks and frees an entry; bumps its watch slot.
@@ -101,6 +108,9 @@ class ShardView {
   }
 
  private:
+  uint64_t EntryEnd(uint32_t block, uint64_t key_len) const {
+    return uint64_t{block} * kUnit + kBlockHeaderSize + sizeof(EntryHeader) + key_len;
+  }
   uint32_t HashTag(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32); }
   uint32_t Bucket(uint64_t hash) const {
     return static_cast<uint32_t>((hash >> 12) & s_->bucket_mask);
@@ -116,19 +126,32 @@ class ShardView {
   uint32_t* buckets_;
   uint32_t* dense_;
   uint32_t* ttl_;
+  uint64_t region_bytes_;
   RegionAllocator alloc_;
 };
 
+// Every piece is clamped to the value's length and to the region, so a corrupt block size or
+// chunk link can shorten what is copied but never overrun the caller's value_len-byte buffer or
+// read outside the arena.
 template <typename Fn>
 void ShardView::ForEachValuePiece(uint32_t block, Fn fn) const {
   const EntryHeader* e = Entry(block);
-  const char* data = reinterpret_cast<const char*>(e + 1) + e->key_len;
-  size_t head_room = alloc_.PayloadSize(block) - sizeof(EntryHeader) - e->key_len;
-  size_t in_head = e->value_len < head_room ? e->value_len : head_room;
-  if (in_head) fn(data, in_head);
-  for (uint32_t c = e->chunk_next; c != 0;) {
+  uint64_t left = e->value_len;
+  uint64_t start = EntryEnd(block, e->key_len);
+  uint64_t payload_end = uint64_t{block} * kUnit + alloc_.BlockBytes(block);
+  uint64_t end = payload_end < region_bytes_ ? payload_end : region_bytes_;
+  uint64_t in_head = start < end ? end - start : 0;
+  if (in_head > left) in_head = left;
+  if (in_head) fn(reinterpret_cast<const char*>(e + 1) + e->key_len, size_t(in_head));
+  left -= in_head;
+  for (uint32_t c = e->chunk_next; c != 0 && left > 0;) {
+    uint64_t data = uint64_t{c} * kUnit + kBlockHeaderSize + sizeof(ChunkHeader);
+    if (data >= region_bytes_) break;
     const ChunkHeader* ch = reinterpret_cast<const ChunkHeader*>(alloc_.Payload(c));
-    fn(reinterpret_cast<const char*>(ch + 1), size_t{ch->len});
+    uint64_t n = ch->len < left ? ch->len : left;
+    if (n > region_bytes_ - data) n = region_bytes_ - data;
+    fn(reinterpret_cast<const char*>(ch + 1), size_t(n));
+    left -= n;
     c = ch->next;
   }
 }

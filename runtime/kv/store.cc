@@ -2,8 +2,11 @@
 // ShardView, and unlocks before returning. No operation ever holds two shard locks.
 #include "runtime/kv/store.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "runtime/kv/arena.h"
@@ -60,7 +63,7 @@ uint32_t BuildWithEviction(ShardView& view, uint32_t exclude, BuildFn build, boo
 }
 
 // What every keyed operation starts with: the key's hash, its shard locked, and its entry looked up,
-// an expired entry already reaped (expired means absent, kv-contract.md section 1).
+// an expired entry already reaped (expired means absent, docs/kv-contract.md section 1).
 struct KeyOp {
   KeyOp(Arena* arena, std::string_view k)
       : hash(HashKey(arena, k)),
@@ -115,14 +118,17 @@ std::unique_ptr<Store> Store::CreateNamed(const std::string& name, const Options
   return arena ? std::unique_ptr<Store>(new Store(std::move(arena))) : nullptr;
 }
 
-std::unique_ptr<Store> Store::AttachNamed(const std::string& name, std::string* error) {
-  auto arena = Arena::Attach(name, error);
+std::unique_ptr<Store> Store::AttachNamed(const std::string& name, AttachError* why,
+                                          std::string* error) {
+  auto arena = Arena::Attach(name, why, error);
   return arena ? std::unique_ptr<Store>(new Store(std::move(arena))) : nullptr;
 }
 
-std::string Store::NameFor(std::string_view text) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "/ephpm-%016llx",
+std::string Store::NameFor(std::string_view config_path, std::string_view listen) {
+  std::string text = config_path.empty() ? "listen:" + std::string(listen)
+                                         : std::string(config_path);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "/ephpm-%u-%016llx", static_cast<unsigned>(geteuid()),
                 static_cast<unsigned long long>(XXH3_64bits(text.data(), text.size())));
   return buf;
 }
@@ -255,7 +261,7 @@ int64_t Store::Ttl(std::string_view key) {
 }
 
 void Store::FlushAll() {
-  for (uint32_t i = 0; i < arena_->header()->shard_count; ++i) {
+  for (uint32_t i = 0; i < arena_->shard_count(); ++i) {
     ShardLock lock(arena_.get(), i);
     arena_->ResetShard(i);
     ShardView(arena_.get(), i).BumpAllWatches();
@@ -279,7 +285,7 @@ bool Store::DelIfEq(std::string_view key, std::string_view token) {
 
 uint64_t Store::DiscardedShards() {
   uint64_t total = 0;
-  for (uint32_t i = 0; i < arena_->header()->shard_count; ++i) {
+  for (uint32_t i = 0; i < arena_->shard_count(); ++i) {
     total += arena_->shard(i)->discards.load(std::memory_order_relaxed);
   }
   return total;
@@ -294,7 +300,7 @@ Stats Store::GetStats() {
   Stats st;
   const ArenaHeader* h = arena_->header();
   st.memory_limit = h->memory_limit;
-  for (uint32_t i = 0; i < h->shard_count; ++i) {
+  for (uint32_t i = 0; i < arena_->shard_count(); ++i) {
     const Shard* s = arena_->shard(i);
     st.keys += s->keys_published.load(std::memory_order_relaxed);
     st.used_memory += s->used_published.load(std::memory_order_relaxed);
@@ -302,6 +308,7 @@ Stats Store::GetStats() {
     st.misses += s->misses.load(std::memory_order_relaxed);
     st.evictions += s->evictions.load(std::memory_order_relaxed);
     st.expired += s->expired.load(std::memory_order_relaxed);
+    st.discarded_shards += s->discards.load(std::memory_order_relaxed);
   }
   return st;
 }

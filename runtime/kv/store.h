@@ -1,6 +1,6 @@
 // ephpm's key-value store: one memory arena shared by every process that serves PHP.
 //
-// Contract (the PHP-facing rules live in shared/docs/kv-contract.md; this header is their C++ form):
+// Contract (the PHP-facing rules live in docs/kv-contract.md; this header is their C++ form):
 //  * Keys and values are byte strings; NUL and non-UTF-8 bytes are allowed. A key longer than
 //    kMaxKeyLength is a caller error: every keyed method returns the "missing"/"refused" result
 //    without touching the store (the PHP layer throws ValueError before calling in).
@@ -20,53 +20,25 @@
 //  * Shared: an anonymous MAP_SHARED mapping; create it before fork() and every child uses it.
 //  * Named: a POSIX shared-memory object (mode 0600) that other processes of the same user can
 //    attach to by name (`ephpm php` reaching a running `ephpm serve`).
+//
+// Trust model: every process of the user who created a named arena is trusted with it (it can
+// read, write and corrupt it at will). Other users can neither open it (0600) nor make us use
+// theirs: attach and create check the owner and mode before mapping, and validate the header
+// before following any offset in it.
 #ifndef EPHPM_RUNTIME_KV_STORE_H_
 #define EPHPM_RUNTIME_KV_STORE_H_
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "runtime/kv/options.h"
 
 namespace ephpm::kv {
 
 inline constexpr size_t kMaxKeyLength = 65535;
-
-enum class EvictionPolicy { kNoEviction, kAllKeysLru, kVolatileLru, kAllKeysRandom };
-
-// Case-sensitive: "noeviction", "allkeys-lru", "volatile-lru", "allkeys-random".
-std::optional<EvictionPolicy> ParseEvictionPolicy(std::string_view name);
-const char* EvictionPolicyName(EvictionPolicy policy);
-
-// "<digits>" (bytes) or "<digits>KB|MB|GB" (case-insensitive suffix, 1 KB = 1024). "0" means
-// unlimited. Returns an explanation in *error for anything else (decimals, signs, "256M",
-// overflow).
-bool ParseMemorySize(std::string_view text, uint64_t* bytes, std::string* error);
-
-struct Options {
-  // Bytes of entry storage (keys, values, entry headers). 0 = unlimited: a large address range
-  // (kUnlimitedReserve, capped at half the machine's RAM) is reserved and committed lazily.
-  uint64_t memory_limit = 256ull << 20;
-  EvictionPolicy eviction_policy = EvictionPolicy::kAllKeysLru;
-  // Power of two, 1..4096. Each shard owns memory_limit / shards bytes, so that is also the largest
-  // single entry the store can hold.
-  uint32_t shards = 64;
-};
-
-inline constexpr uint64_t kMinMemoryLimit = 1ull << 20;  // smallest limit the config accepts
-inline constexpr uint64_t kUnlimitedReserve = 64ull << 30;
-
-struct Stats {
-  uint64_t keys = 0;
-  uint64_t used_memory = 0;
-  uint64_t memory_limit = 0;  // 0 = unlimited
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  uint64_t evictions = 0;
-  uint64_t expired = 0;
-};
 
 enum class IncrStatus { kOk, kNotInteger, kOverflow, kRefused };
 
@@ -88,15 +60,22 @@ class Store {
   // Factories return nullptr and set *error on failure (bad options, mmap/shm failure).
   static std::unique_ptr<Store> CreatePrivate(const Options& options, std::string* error);
   static std::unique_ptr<Store> CreateShared(const Options& options, std::string* error);
-  // Creates the named object, replacing a stale one left by a dead owner. Fails if a live process
-  // owns an object of that name.
+  // Creates the named object (mode 0600, its pages reserved up front so that a full /dev/shm is
+  // an error here rather than a SIGBUS later). An object of that name left by a dead owner, or
+  // unusable, is replaced if it belongs to us; one owned by another user, or whose owner still
+  // runs, makes this fail.
   static std::unique_ptr<Store> CreateNamed(const std::string& name, const Options& options,
                                             std::string* error);
-  // Attaches to a live owner's object. nullptr with *error when it does not exist, its owner is
-  // dead, or its layout version differs from ours.
-  static std::unique_ptr<Store> AttachNamed(const std::string& name, std::string* error);
-  // "/ephpm-<hash of text>": the name `serve` derives from its config path.
-  static std::string NameFor(std::string_view text);
+  // Attaches to a live owner's object after checking that it is ours (uid, mode 0600) and that
+  // its whole header describes an arena of our layout that fits the object. nullptr with *why and
+  // *error (a sentence naming the object) otherwise; nothing of a refused object is followed.
+  static std::unique_ptr<Store> AttachNamed(const std::string& name, AttachError* why,
+                                            std::string* error);
+  // The one rule that names the store of `ephpm serve` (and so the one `ephpm php` attaches to):
+  // "/ephpm-<euid>-<hash>", the hash of the config file's absolute path, or of "listen:<listen>"
+  // when the server runs without a config file. The uid keeps users' stores apart even for the
+  // same config path.
+  static std::string NameFor(std::string_view config_path, std::string_view listen);
 
   // Live key: copies the value into *value and returns true. Counts a hit or a miss.
   bool Get(std::string_view key, std::string* value);
@@ -157,8 +136,6 @@ class Store {
   explicit Store(std::unique_ptr<Arena> arena);
   std::unique_ptr<Arena> arena_;
 };
-
-inline constexpr int64_t kWatchSlotGraceMs = 30'000;
 
 }  // namespace ephpm::kv
 

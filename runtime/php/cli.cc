@@ -20,14 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "runtime/config/config.h"
 #include "runtime/kv/store.h"
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
-
-#if defined(EPHPM_HAVE_CONFIG)
-#include "runtime/config/config.h"
-#endif
 
 #ifndef EPHPM_VERSION
 #define EPHPM_VERSION "0.1.0"
@@ -527,44 +524,23 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Which config `ephpm php` reads: `ephpm --config FILE php`, else $EPHPM_CONFIG, else
-// ./ephpm.toml if it exists, else none (built-in [kv] defaults). Only [kv] is used.
+// The config `ephpm php` reads: the file config::Locate() names, as for `serve`; only [kv] is
+// used. *config_path becomes the absolute path of the file in use ("" for built-in defaults),
+// the string `serve` derives its store name from.
 bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::string* config_path,
                    bool* explicit_config, std::string* error) {
-  std::string path = flag_path;
-  bool explicit_path = !path.empty();
-  if (path.empty()) {
-    const char* env = getenv("EPHPM_CONFIG");
-    if (env != nullptr && env[0] != '\0') {
-      path = env;
-      explicit_path = true;
-    }
-  }
-  if (path.empty() && FileExists("ephpm.toml")) path = "ephpm.toml";
-  *config_path = path;
-  *explicit_config = explicit_path;
-  if (path.empty()) return true;  // defaults
-#if defined(EPHPM_HAVE_CONFIG)
+  config::ConfigLocation where = config::Locate(flag_path);
   config::Config cfg;
-  config::LoadResult r = config::Load(path, explicit_path, &cfg);
+  config::LoadResult r = config::Load(where.path, where.explicit_path, &cfg);
   for (const std::string& w : r.warnings) fprintf(stderr, "ephpm php: warning: %s\n", w.c_str());
   if (!r.ok) {
     *error = r.error;
     return false;
   }
   *options = cfg.kv.options;
-  if (!cfg.source_path.empty()) *config_path = cfg.source_path;
+  *config_path = cfg.source_path;
+  *explicit_config = where.explicit_path;
   return true;
-#else
-  if (explicit_path && !FileExists(path)) {
-    *error = path + ": cannot open the config file";
-    return false;
-  }
-  fprintf(stderr,
-          "ephpm php: warning: this build has no config loader; ignoring %s, [kv] defaults used\n",
-          path.c_str());
-  return true;
-#endif
 }
 
 // The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7 and 4.1).
@@ -587,13 +563,14 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
   *attached = false;
   if (!config_path.empty()) {
     std::string attach_error;
-    auto shared = kv::Store::AttachNamed(kv::Store::NameFor(config_path), &attach_error);
+    kv::AttachError why = kv::AttachError::kNone;
+    auto shared =
+        kv::Store::AttachNamed(kv::Store::NameFor(config_path, ""), &why, &attach_error);
     if (shared) {
       *attached = true;
       return shared;
     }
-    bool no_server = attach_error.rfind("no running ephpm server", 0) == 0 ||
-                     attach_error.find("no longer running") != std::string::npos;
+    bool no_server = why == kv::AttachError::kNotFound || why == kv::AttachError::kOwnerGone;
     if (!no_server) {
       fprintf(stderr,
               "ephpm php: cannot attach to the store of the ephpm serve for %s: %s; using a "
@@ -607,6 +584,12 @@ std::unique_ptr<kv::Store> OpenCliStore(const kv::Options& options, const std::s
     }
   }
   return kv::Store::CreateShared(options, error);
+}
+
+// The store's events (a shard discarded because its lock holder died) go to stderr, where the
+// other warnings of `ephpm php` go.
+void LogKvEvent(const std::string& message) {
+  fprintf(stderr, "ephpm php: warning: %s\n", message.c_str());
 }
 
 // PHP_BINARY: our own executable, preferably the `ephpm-php` multi-call link next to it (which
@@ -690,17 +673,17 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
     return 0;
   }
 
-  SetupProcessSignals(SignalPolicy::kCli);
-
   kv::Options kv_options;
   std::string config_path;
   std::string error;
   bool explicit_config = false;
   if (!LoadKvOptions(context.config_path, &kv_options, &config_path, &explicit_config, &error)) {
     fprintf(stderr, "ephpm php: %s\n", error.c_str());
-    return 1;
+    return 2;  // a config error, as for `serve`
   }
+  SetupProcessSignals(SignalPolicy::kCli);
   bool attached = false;
+  kv::SetEventLog(LogKvEvent);
   std::unique_ptr<kv::Store> store =
       OpenCliStore(kv_options, config_path, explicit_config, &attached, &error);
   if (!store) {

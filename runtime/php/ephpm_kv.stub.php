@@ -62,6 +62,9 @@ function ephpm_kv_mget(array $keys): array {}
 function ephpm_kv_mset(array $values, int $ttl = 0): bool {}
 
 /**
- * @return array{keys: int, used_memory: int, memory_limit: int, hits: int, misses: int, evictions: int, expired: int}
+ * discarded_shards counts shards emptied because a process died holding their lock (each is also
+ * logged by the server, or on stderr by `ephpm php`).
+ *
+ * @return array{keys: int, used_memory: int, memory_limit: int, hits: int, misses: int, evictions: int, expired: int, discarded_shards: int}
  */
 function ephpm_kv_stats(): array {}

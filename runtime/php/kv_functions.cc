@@ -691,7 +691,7 @@ PHP_FUNCTION(ephpm_kv_stats) {
   EPHPM_GET_STORE(store);
   ephpm::kv::Stats st;
   EPHPM_READ_GUARD(st = store->GetStats());
-  array_init_size(return_value, 7);
+  array_init_size(return_value, 8);
   add_assoc_long_ex(return_value, "keys", sizeof("keys") - 1, ClampToLong(st.keys));
   add_assoc_long_ex(return_value, "used_memory", sizeof("used_memory") - 1,
                     ClampToLong(st.used_memory));
@@ -701,6 +701,8 @@ PHP_FUNCTION(ephpm_kv_stats) {
   add_assoc_long_ex(return_value, "misses", sizeof("misses") - 1, ClampToLong(st.misses));
   add_assoc_long_ex(return_value, "evictions", sizeof("evictions") - 1, ClampToLong(st.evictions));
   add_assoc_long_ex(return_value, "expired", sizeof("expired") - 1, ClampToLong(st.expired));
+  add_assoc_long_ex(return_value, "discarded_shards", sizeof("discarded_shards") - 1,
+                    ClampToLong(st.discarded_shards));
 }
 
 // -----------------------------------------------------------------------------------------------

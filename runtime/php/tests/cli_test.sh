@@ -222,10 +222,31 @@ mkdir -p cwdconf && cp small.toml cwdconf/ephpm.toml
 run bash -c "cd cwdconf && '$EPHPM' php -r 'echo ephpm_kv_stats()[\"memory_limit\"];'"
 expect_out "2097152" "./ephpm.toml is picked up"
 run env EPHPM_CONFIG=small.toml "$EPHPM" --config /nonexistent.toml php -r 'echo 1;'
-expect_rc 1 "--config of a missing file is an error"; expect_err_contains "nonexistent.toml" "error names the file"
+expect_rc 2 "--config of a missing file is an error (exit 2)"; expect_err_contains "nonexistent.toml" "error names the file"
 printf '[kv]\neviction_policy = "lru"\n' > badpolicy.toml
 run "$EPHPM" --config badpolicy.toml php -r 'echo 1;'
-expect_rc 1 "invalid [kv] is an error"; expect_err_contains "eviction_policy" "error names the key"
+expect_rc 2 "invalid [kv] is an error (exit 2)"; expect_err_contains "eviction_policy" "error names the key"
+run env EPHPM_CONFIG=badpolicy.toml "$EPHPM" php -r 'echo 1;'
+expect_rc 2 "invalid config through EPHPM_CONFIG (exit 2)"
+cp badpolicy.toml cwdconf/ephpm.toml
+run bash -c "cd cwdconf && '$EPHPM' php -r 'echo 1;'"
+expect_rc 2 "invalid ./ephpm.toml (exit 2)"; expect_err_contains "ephpm.toml: [kv] eviction_policy" "names ./ephpm.toml"
+cp small.toml cwdconf/ephpm.toml
+# Not a config file: a FIFO (would hang), /dev/zero (would be read until memory runs out), a
+# directory, a file over 1 MB. `timeout` turns a hang into exit 124.
+mkfifo fifo.toml
+head -c 1048577 /dev/zero | tr '\0' '#' > big.toml
+for bad in fifo.toml /dev/zero "$tmp" big.toml; do
+  run timeout 10 "$EPHPM" --config "$bad" php -r 'echo 1;'
+  expect_rc 2 "--config $bad"; expect_err_contains "ephpm php: $bad: cannot read config file: " "names $bad"
+done
+run timeout 10 env EPHPM_CONFIG=fifo.toml "$EPHPM" php -r 'echo 1;'
+expect_rc 2 "EPHPM_CONFIG=fifo"; expect_err_contains "not a regular file (a FIFO)" "FIFO reason"
+run timeout 10 "$EPHPM" --config big.toml php -r 'echo 1;'
+expect_err_contains "larger than 1 MB (1048577 bytes)" "size cap reason"
+printf '[php]\nini_file = "fifo.toml"\n' > inififo.toml
+run timeout 10 "$EPHPM" --config inififo.toml php -r 'echo 1;'
+expect_rc 2 "[php] ini_file naming a FIFO"; expect_err_contains '[php] ini_file: "'"$tmp"'/fifo.toml": not a regular file (a FIFO)' "ini_file reason"
 printf '[kv]\ncompression = true\n' > warn.toml
 run "$EPHPM" --config warn.toml php -r 'echo "ran";'
 expect_out "ran" "unknown ePHPm [kv] keys only warn"; expect_err_contains "compression" "warning names the key"

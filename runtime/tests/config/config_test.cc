@@ -2,6 +2,9 @@
 #include "runtime/config/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -310,17 +313,19 @@ TEST(ConfigPhp, Errors) {
   ExpectError("[php]\nmax_requests = -5\n",
               "ephpm.toml: [php] max_requests: value -5 out of range (0..9223372036854775807)");
   ExpectError("[php]\nini_file = \"/nonexistent/php.ini\"\n",
-              "ephpm.toml: [php] ini_file: file \"/nonexistent/php.ini\" does not exist or is not "
-              "a regular file");
+              "ephpm.toml: [php] ini_file: \"/nonexistent/php.ini\": No such file or directory");
   ExpectError("[php]\nini = \"x=1\"\n", "ephpm.toml: [php.ini]: expected a table, got string");
   ExpectError("[php.ini]\nfoo = [1]\n",
               "ephpm.toml: [php.ini] foo: expected a string, number or boolean, got array");
   ExpectError("[php.ini]\nfoo = \"a\\nb\"\n",
-              "ephpm.toml: [php.ini] foo: value must not contain newlines or NUL bytes");
-  ExpectError("[php.ini]\n\"a=b\" = 1\n", "ephpm.toml: [php.ini] a=b: invalid INI directive name");
+              "ephpm.toml: [php.ini] foo: value \"a\\x0ab\" must not contain newlines or NUL bytes");
+  ExpectError("[php.ini]\n\"a=b\" = 1\n",
+              "ephpm.toml: [php.ini] \"a=b\": invalid INI directive name (no =, quotes, [], ;, "
+              "spaces, newlines or NUL bytes)");
   ExpectError("[php]\nini_overrides = {}\n",
               "ephpm.toml: [php] ini_overrides: unknown key (expected one of: max_execution_time, "
-              "memory_limit, ini, ini_file, workers, max_requests)");
+              "memory_limit, ini, ini_file, mode, worker_script, workers (worker_count), "
+              "max_requests (worker_max_requests))");
 }
 
 TEST(ConfigKv, AllKeys) {
@@ -546,6 +551,338 @@ TEST(ConfigPaths, AbsolutePath) {
   EXPECT_EQ(AbsolutePath("a/./b/../c", "/base"), "/base/a/c");
   EXPECT_EQ(AbsolutePath("/x/y/", "/base"), "/x/y");
   EXPECT_EQ(AbsolutePath("../../..", "/a"), "/");
+}
+
+// --- which file applies (config::Locate, shared by `serve` and `php`) ---------------------------
+
+TEST(ConfigLocate, FlagThenEnvironmentThenOptionalDefault) {
+  const char* saved = getenv("EPHPM_CONFIG");
+  std::string saved_value = saved != nullptr ? saved : "";
+  setenv("EPHPM_CONFIG", "/env/ephpm.toml", 1);
+  ConfigLocation l = Locate("/flag/ephpm.toml");
+  EXPECT_EQ(l.path, "/flag/ephpm.toml");
+  EXPECT_TRUE(l.explicit_path);
+  l = Locate("");
+  EXPECT_EQ(l.path, "/env/ephpm.toml");
+  EXPECT_TRUE(l.explicit_path);
+  setenv("EPHPM_CONFIG", "", 1);  // empty counts as unset
+  l = Locate("");
+  EXPECT_EQ(l.path, "ephpm.toml");
+  EXPECT_FALSE(l.explicit_path);
+  unsetenv("EPHPM_CONFIG");
+  l = Locate("");
+  EXPECT_EQ(l.path, "ephpm.toml");
+  EXPECT_FALSE(l.explicit_path);
+  if (saved != nullptr) setenv("EPHPM_CONFIG", saved_value.c_str(), 1);
+}
+
+// --- hostile config files: regular files of at most 1 MB, never a hang -----------------------
+
+TEST_F(ConfigFileTest, FifoIsRefusedWithoutBlocking) {
+  std::string fifo = dir_ + "/fifo.toml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Config c;
+  LoadResult r = Load(fifo, true, &c);  // would block forever if the FIFO were opened to read
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, fifo + ": cannot read config file: not a regular file (a FIFO)");
+  r = Load(fifo, false, &c);  // an implicit ./ephpm.toml that is a FIFO is an error too
+  EXPECT_FALSE(r.ok);
+}
+
+TEST_F(ConfigFileTest, DevZeroIsRefused) {
+  Config c;
+  LoadResult r = Load("/dev/zero", true, &c);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "/dev/zero: cannot read config file: not a regular file (a character device)");
+}
+
+TEST_F(ConfigFileTest, DirectoryIsRefusedByName) {
+  Config c;
+  LoadResult r = Load(dir_, true, &c);
+  EXPECT_EQ(r.error, dir_ + ": cannot read config file: is a directory");
+  r = Load(dir_, false, &c);
+  EXPECT_EQ(r.error, dir_ + ": cannot read config file: is a directory");
+}
+
+TEST_F(ConfigFileTest, SizeCapIsOneMegabyte) {
+  // Exactly 1 MB of comments is still a config file; one byte more is not.
+  std::string line = "#" + std::string(1023, 'x');
+  line.back() = '\n';
+  std::string text;
+  while (text.size() < kMaxConfigFileBytes) text += line;
+  ASSERT_EQ(text.size(), kMaxConfigFileBytes);
+  std::string path = Write("big.toml", text);
+  Config c;
+  LoadResult r = Load(path, true, &c);
+  EXPECT_TRUE(r.ok) << r.error;
+  path = Write("big.toml", text + "\n");
+  r = Load(path, true, &c);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, path + ": cannot read config file: larger than 1 MB (1048577 bytes); not a "
+                            "config file?");
+}
+
+TEST_F(ConfigFileTest, IniFileMustBeASmallRegularFile) {
+  std::string fifo = dir_ + "/php.ini";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string big = Write("big.ini", std::string(kMaxConfigFileBytes + 1, ';'));
+  std::string good = Write("good.ini", "memory_limit = 64M\n");
+  struct Case {
+    std::string value, error;
+  } cases[] = {
+      {fifo, "[php] ini_file: \"" + fifo + "\": not a regular file (a FIFO)"},
+      {"/dev/zero", "[php] ini_file: \"/dev/zero\": not a regular file (a character device)"},
+      {dir_, "[php] ini_file: \"" + dir_ + "\": is a directory"},
+      {big, "[php] ini_file: \"" + big + "\": larger than 1 MB (1048577 bytes); not a config file?"},
+  };
+  for (const Case& k : cases) {
+    std::string path = Write("ephpm.toml", "[php]\nini_file = \"" + k.value + "\"\n");
+    Config c;
+    LoadResult r = Load(path, true, &c);
+    EXPECT_FALSE(r.ok) << k.value;
+    EXPECT_EQ(r.error, path + ": " + k.error);
+  }
+  std::string path = Write("ephpm.toml", "[php]\nini_file = \"good.ini\"\n");
+  Config c;
+  LoadResult r = Load(path, true, &c);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(c.php.ini_file, good);
+}
+
+// --- implausible values ----------------------------------------------------------------------
+
+TEST(ConfigKv, MemoryLimitAbovePhysicalMemoryIsAnError) {
+  struct sysinfo info;
+  ASSERT_EQ(sysinfo(&info), 0);
+  uint64_t ram = static_cast<uint64_t>(info.totalram) * info.mem_unit;
+  uint64_t too_much = ram + (1ull << 30);
+  ExpectError("[kv]\nmemory_limit = " + std::to_string(too_much) + "\n",
+              "ephpm.toml: [kv] memory_limit: size " + std::to_string(too_much) +
+                  " bytes is more than this machine's physical memory (" + std::to_string(ram) +
+                  " bytes)");
+  Config c;
+  EXPECT_TRUE(Parse("[kv]\nmemory_limit = " + std::to_string(ram) + "\n", &c).ok);
+  EXPECT_TRUE(Parse("[kv]\nmemory_limit = 0\n", &c).ok);  // unlimited is not a size
+}
+
+TEST(ConfigMessages, KeysWithNulOrNewlineAreEscapedNotTruncated) {
+  const std::string nul_key("[php.ini]\n\"a\\u0000b.c\" = 1\n");
+  Config c;
+  LoadResult r = Parse(nul_key, &c);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "ephpm.toml: [php.ini] \"a\\x00b.c\": invalid INI directive name (no =, "
+                     "quotes, [], ;, spaces, newlines or NUL bytes)");
+  EXPECT_EQ(r.error.find('\0'), std::string::npos);
+  ExpectError("[php.ini]\n\"x\\ny\" = 1\n",
+              "ephpm.toml: [php.ini] \"x\\x0ay\": invalid INI directive name (no =, quotes, [], "
+              ";, spaces, newlines or NUL bytes)");
+  ExpectError("[php.ini]\n\"error_log\" = \"/tmp/a\\u0000b\"\n",
+              "ephpm.toml: [php.ini] error_log: value \"/tmp/a\\x00b\" must not contain newlines "
+              "or NUL bytes");
+  ExpectError("[server]\n\"x\\ny\" = 1\n",
+              "ephpm.toml: [server] \"x\\x0ay\": unknown key (expected one of: listen, "
+              "document_root, index_files, fallback, hidden_files, io_threads, php_queue_size, "
+              "[server.request], [server.timeouts])");
+  ExpectError("\"\\u0000\" = 1\n",
+              "ephpm.toml: \"\\x00\": unknown top-level key (settings belong in [server], [php], "
+              "[kv] or [log])");
+}
+
+TEST_F(ConfigFileTest, AccessLogMustBeAppendable) {
+  std::string cfg = Write("ephpm.toml", "");
+  auto check = [&](const std::string& access_log, std::string* error) {
+    Config c;
+    EXPECT_TRUE(Load(cfg, true, &c).ok);
+    c.log.access_log = access_log;
+    return CheckServeFiles(c, error);
+  };
+  std::string err;
+  EXPECT_FALSE(check("/", &err));
+  EXPECT_EQ(err, cfg + ": [log] access_log: \"/\": is a directory");
+  EXPECT_FALSE(check(dir_, &err));
+  EXPECT_EQ(err, cfg + ": [log] access_log: \"" + dir_ + "\": is a directory");
+  EXPECT_FALSE(check(dir_ + "/no/such/dir/access.log", &err));
+  EXPECT_EQ(err, cfg + ": [log] access_log: \"" + dir_ + "/no/such/dir/access.log\": cannot be "
+                       "created: directory \"" + dir_ + "/no/such/dir\" does not exist");
+  std::string fifo = dir_ + "/log.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(check(fifo, &err));
+  EXPECT_EQ(err, cfg + ": [log] access_log: \"" + fifo + "\": not a regular file (a FIFO)");
+  // Fine: a new file in a writable directory (not created by the check), an existing file,
+  // a character device, stdout, off.
+  std::string fresh = dir_ + "/access.log";
+  EXPECT_TRUE(check(fresh, &err)) << err;
+  struct stat st;
+  EXPECT_NE(stat(fresh.c_str(), &st), 0) << "the check must not create the file";
+  Write("access.log", "old line\n");
+  EXPECT_TRUE(check(fresh, &err)) << err;
+  EXPECT_TRUE(check("/dev/null", &err)) << err;
+  EXPECT_TRUE(check("-", &err)) << err;
+  EXPECT_TRUE(check("", &err)) << err;
+}
+
+// Root may write anywhere, so the "not writable" case runs as an unprivileged user: in a child
+// that drops to `nobody` when the test runs as root.
+TEST_F(ConfigFileTest, AccessLogNotWritableIsAnError) {
+  std::string ro = dir_ + "/ro";
+  ASSERT_EQ(mkdir(ro.c_str(), 0555), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  std::string existing = ro + "/existing.log";
+  {
+    std::ofstream(existing) << "x\n";
+  }
+  ASSERT_EQ(chmod(existing.c_str(), 0444), 0);
+  std::string cfg = Write("ephpm.toml", "");
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(pipefd[0]);
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+    std::string out;
+    for (const std::string& log : {ro + "/new.log", existing}) {
+      Config c;
+      std::string err;
+      if (!Load(cfg, true, &c).ok) _exit(4);
+      c.log.access_log = log;
+      if (CheckServeFiles(c, &err)) _exit(5);
+      out += err + "\n";
+    }
+    if (write(pipefd[1], out.data(), out.size()) != static_cast<ssize_t>(out.size())) _exit(6);
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) out.append(buf, n);
+  close(pipefd[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "child failed: 3 setuid, 4 load, 5 check passed";
+  EXPECT_EQ(out, cfg + ": [log] access_log: \"" + ro + "/new.log\": cannot be created in \"" + ro +
+                     "\": Permission denied\n" + cfg + ": [log] access_log: \"" + existing +
+                     "\": cannot open for appending: Permission denied\n");
+}
+
+// --- worker mode keys ----------------------------------------------------------------------------
+
+TEST(ConfigWorkerMode, ModeValues) {
+  Config c;
+  ASSERT_TRUE(Parse("", &c).ok);
+  EXPECT_EQ(c.php.mode, PhpMode::kClassic);
+  EXPECT_EQ(c.php.worker_script, "");
+  ASSERT_TRUE(Parse("[php]\nmode = \"fpm\"\n", &c).ok);  // ePHPm's name for classic
+  EXPECT_EQ(c.php.mode, PhpMode::kClassic);
+  ASSERT_TRUE(Parse("[php]\nmode = \"classic\"\n", &c).ok);
+  EXPECT_EQ(c.php.mode, PhpMode::kClassic);
+  EXPECT_STREQ(PhpModeName(PhpMode::kWorker), "worker");
+  ExpectError("[php]\nmode = \"Worker\"\n",
+              "ephpm.toml: [php] mode: unknown mode \"Worker\" (expected classic, worker)");
+  ExpectError("[php]\nmode = 1\n", "ephpm.toml: [php] mode: expected a string, got integer");
+}
+
+TEST(ConfigWorkerMode, WorkerScriptRequiredAndRelativeToDocumentRoot) {
+  ExpectError("[php]\nmode = \"worker\"\n",
+              "ephpm.toml: [php] worker_script: required when [php] mode = \"worker\" (the "
+              "script, relative to document_root, that calls ephpm_handle_request())");
+  Config c;
+  // [php] before [server] in the file: still relative to the final document_root.
+  LoadResult r = Parse("[php]\nmode = \"worker\"\nworker_script = \"./bin/../worker.php\"\n"
+                       "[server]\ndocument_root = \"web\"\n", &c);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(c.php.mode, PhpMode::kWorker);
+  EXPECT_EQ(c.php.worker_script, "/srv/app/web/worker.php");
+  ASSERT_TRUE(Parse("[php]\nmode = \"worker\"\nworker_script = \"index.php\"\n", &c).ok);
+  EXPECT_EQ(c.php.worker_script, "/srv/app/public/index.php");
+  ExpectError("[php]\nmode = \"worker\"\nworker_script = \"../bin/worker.php\"\n",
+              "ephpm.toml: [php] worker_script: \"../bin/worker.php\" is not a file inside the "
+              "document root \"/srv/app/public\"");
+  ExpectError("[php]\nmode = \"worker\"\nworker_script = \"/etc/passwd\"\n",
+              "ephpm.toml: [php] worker_script: \"/etc/passwd\" is not a file inside the "
+              "document root \"/srv/app/public\"");
+  ExpectError("[php]\nmode = \"worker\"\nworker_script = \".\"\n",
+              "ephpm.toml: [php] worker_script: \".\" is not a file inside the document root "
+              "\"/srv/app/public\"");
+  ExpectError("[php]\nworker_script = \"\"\n", "ephpm.toml: [php] worker_script: must not be empty");
+  r = Parse("[php]\nworker_script = \"index.php\"\n", &c);
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0], "ephpm.toml: [php] worker_script: ignored: [php] mode is \"classic\"");
+}
+
+TEST(ConfigWorkerMode, EphpmAliases) {
+  Config c;
+  ASSERT_TRUE(Parse("[php]\nworker_count = 3\nworker_max_requests = 500\n", &c).ok);
+  EXPECT_EQ(c.php.workers, 3);
+  EXPECT_EQ(c.php.max_requests, 500u);
+  ExpectError("[php]\nworkers = 2\nworker_count = 3\n",
+              "ephpm.toml: [php] workers: same setting as [php] worker_count (workers and ePHPm's "
+              "worker_count are one key); give only one");
+  ExpectError("[php]\nmax_requests = 1\nworker_max_requests = 2\n",
+              "ephpm.toml: [php] worker_max_requests: same setting as [php] max_requests "
+              "(max_requests and ePHPm's worker_max_requests are one key); give only one");
+  ExpectError("[php]\nworker_count = 2000\n",
+              "ephpm.toml: [php] worker_count: value 2000 out of range (0..1024)");
+}
+
+TEST_F(ConfigFileTest, WorkerScriptMustExistInsideTheDocumentRoot) {
+  ASSERT_EQ(mkdir((dir_ + "/public").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir_ + "/public/sub").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((dir_ + "/other").c_str(), 0755), 0);
+  Write("public/worker.php", "<?php\n");
+  Write("other/worker.php", "<?php\n");
+  ASSERT_EQ(symlink((dir_ + "/other/worker.php").c_str(), (dir_ + "/public/link.php").c_str()), 0);
+  auto check = [&](const std::string& script, std::string* error) {
+    std::string cfg = Write("ephpm.toml", "[php]\nmode = \"worker\"\nworker_script = \"" + script +
+                                              "\"\n");
+    Config c;
+    LoadResult r = Load(cfg, true, &c);
+    EXPECT_TRUE(r.ok) << r.error;
+    return CheckServeFiles(c, error);
+  };
+  std::string cfg = dir_ + "/ephpm.toml";
+  std::string err;
+  EXPECT_TRUE(check("worker.php", &err)) << err;
+  EXPECT_FALSE(check("missing.php", &err));
+  EXPECT_EQ(err, cfg + ": [php] worker_script: \"" + dir_ +
+                     "/public/missing.php\": No such file or directory");
+  EXPECT_FALSE(check("sub", &err));
+  EXPECT_EQ(err, cfg + ": [php] worker_script: \"" + dir_ + "/public/sub\": is a directory");
+  EXPECT_FALSE(check("link.php", &err));
+  EXPECT_EQ(err, cfg + ": [php] worker_script: \"" + dir_ + "/public/link.php\" resolves to \"" +
+                     dir_ + "/other/worker.php\", outside the document root \"" + dir_ +
+                     "/public\"");
+}
+
+TEST(ConfigOverrides, DocumentRootMovesTheWorkerScript) {
+  Config c;
+  ASSERT_TRUE(Parse("[php]\nmode = \"worker\"\nworker_script = \"bin/worker.php\"\n", &c).ok);
+  EXPECT_EQ(c.php.worker_script, "/srv/app/public/bin/worker.php");
+  std::string err;
+  ASSERT_TRUE(ApplyDocumentRootOverride("/var/www", &c, &err)) << err;
+  EXPECT_EQ(c.server.document_root, "/var/www");
+  EXPECT_EQ(c.php.worker_script, "/var/www/bin/worker.php");
+  ASSERT_TRUE(ApplyDocumentRootOverride("/", &c, &err)) << err;
+  EXPECT_EQ(c.php.worker_script, "/bin/worker.php");
+  ASSERT_TRUE(ApplyDocumentRootOverride("/srv", &c, &err)) << err;
+  EXPECT_EQ(c.php.worker_script, "/srv/bin/worker.php");
+}
+
+TEST(ConfigListen, PortBoundsAndQuotedMessages) {
+  ListenAddress a;
+  std::string why;
+  EXPECT_TRUE(ParseListenAddress("0.0.0.0:65535", &a, &why)) << why;
+  EXPECT_EQ(a.port, 65535);
+  EXPECT_FALSE(ParseListenAddress("0.0.0.0:65536", &a, &why));
+  EXPECT_EQ(why, "invalid port in \"0.0.0.0:65536\" (expected 0..65535)");
+  EXPECT_FALSE(ParseListenAddress("0.0.0.0:-5", &a, &why));
+  EXPECT_FALSE(ParseListenAddress("0.0.0.0:000000080", &a, &why));
+  EXPECT_FALSE(ParseListenAddress(std::string_view("a\nb:80"), &a, &why));
+  EXPECT_EQ(why, "invalid host in \"a\\x0ab:80\"");
 }
 
 }  // namespace

@@ -885,6 +885,105 @@ def hostile_malformed_requests(p):
     eq(get(p, "/hello.php").status, 200, "alive")
 
 
+# Request smuggling (RFC 9112 section 6.3): a head whose body length cannot be known is answered
+# 400 (501 for a coding we do not decode) with Connection: close, and the bytes after it, here a
+# complete second request, are never answered.
+SMUGGLED = "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+SMUGGLING = [
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + SMUGGLED,
+     400, "TE gzip"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE chunked, identity"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n" + SMUGGLED,
+     400, "TE identity"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE chunked then identity on two lines"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE chunked twice"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 501, "TE gzip then chunked (not implemented)"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+     % (len(SMUGGLED), SMUGGLED), 400, "TE gzip with Content-Length"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "Content-Length with TE chunked, identity"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE chunked with Content-Length"),
+    ("POST /hello.php HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE on HTTP/1.0"),
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n" + SMUGGLED, 400, "empty TE"),
+    # Beast joins an obs-fold continuation line to the value: the combined list counts.
+    ("POST /hello.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n , identity\r\n\r\n"
+     "0\r\n\r\n" + SMUGGLED, 400, "TE folded onto a second line"),
+]
+
+
+def make_smuggling_test(data, status, desc):
+    def fn(p):
+        c = Conn(p)
+        c.send(data)  # one sendall: the second request arrives in the same segment
+        r = c.read_response()
+        eq(r.status, status, desc)
+        eq(r.header("connection", "").lower(), "close", "Connection: close")
+        check(c.closed_by_peer(), "connection closed after the 400")
+        check(b"HTTP/1." not in c.buf, "the smuggled request was answered: %r" % c.buf[:200])
+        check(b"static text file" not in r.body, "smuggled response in the body")
+        c.close()
+        eq(get(p, "/a.txt").body, b"static text file\n", "alive")
+    fn.__name__ = "hostile: smuggling " + desc
+    return fn
+
+
+for _d, _s, _n in SMUGGLING:
+    TESTS.append(make_smuggling_test(_d, _s, _n))
+
+
+@test
+def hostile_chunked_still_works(p):
+    c = Conn(p)
+    c.send("POST /input.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"
+           "3\r\nabc\r\n0\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = c.read_response()
+    eq(r.status, 200, "chunked body")
+    eq(r.json()["input"], "abc", "de-chunked body")
+    r = c.read_response()
+    eq(r.body, b"static text file\n", "the next pipelined request is answered")
+    c.close()
+
+
+HOST_BAD = ["x:-5", "x:12345678901234567890", "x:65536", "x:80a", "user@x", "x:80:80", "[::1",
+            "[fe80::1%25eth0]", "a<b>", "x/y", "\x01x"]
+
+
+@test
+def hostile_invalid_host_400(p):
+    for host in HOST_BAD:
+        for target in ("/server.php", "/a.txt"):  # PHP and static requests alike
+            c = Conn(p)
+            c.send("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host))
+            r = c.read_response()
+            eq(r.status, 400, "Host %r on %s" % (host, target))
+            eq(r.header("connection", "").lower(), "close", "Connection: close")
+            check(c.closed_by_peer(), "closed after an invalid Host")
+            c.close()
+    r = raw(p, "GET /a.txt HTTP/1.0\r\nHost: x:-5\r\n\r\n")
+    eq(r.status, 400, "invalid Host on HTTP/1.0")
+    r = raw(p, "GET /a.txt HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")
+    eq(r.status, 400, "two Host headers on HTTP/1.0")
+    r = raw(p, "GET /a.txt HTTP/1.1\r\nHost: x\r\n :-5\r\n\r\n")
+    eq(r.status, 400, "Host with an obs-fold")
+
+
+@test
+def host_valid_forms(p):
+    for host, name, port in (("[::1]", "[::1]", str(p)), ("[2001:db8::7]:8443", "[2001:db8::7]", "8443"),
+                             ("example.com:", "example.com", str(p)), ("Example.COM:00080", "Example.COM", "80"),
+                             ("10.0.0.1:65535", "10.0.0.1", "65535")):
+        s = get(p, "/server.php", host=host).json()
+        eq((s["SERVER_NAME"], s["SERVER_PORT"]), (name, port), "Host %r" % host)
+        eq(s["HTTP_HOST"], host, "HTTP_HOST as received")
+    eq(get(p, "/a.txt", host="[::1]:1").status, 200, "static with an IPv6 Host")
+
+
 @test
 def hostile_slowloris_header_timeout(p):
     c = Conn(p, timeout=10)
@@ -1005,26 +1104,136 @@ def sigint_exits_0(p):
     eq(srv.stop(signal.SIGINT), 0, "exit code after SIGINT")
 
 
+def serve_config_error(path, *extra):
+    """Runs `ephpm serve --config path` expecting a config error: exit 2, nothing listening.
+    A hang (e.g. reading a FIFO) fails on the timeout instead of blocking the suite."""
+    r = subprocess.run([CTX.binary, "serve", "--config", path] + list(extra), capture_output=True,
+                       text=True, timeout=15)
+    eq(r.returncode, 2, "exit code of a config error (stderr: %s)" % r.stderr.strip())
+    check("listening on" not in r.stdout, "started anyway: " + r.stdout)
+    return r.stderr
+
+
 @test
-def config_errors_exit_nonzero(p):
+def config_errors_exit_2(p):
     bad = os.path.join(CTX.workdir, "bad.toml")
     with open(bad, "w") as f:
         f.write('[kv]\neviction_policy = "lru"\n')
-    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0, "exit code")
-    check('[kv] eviction_policy: unknown policy "lru"' in r.stderr, r.stderr)
-    check(bad in r.stderr, "names the file")
-    r = subprocess.run([CTX.binary, "serve", "--config", os.path.join(CTX.workdir, "missing.toml")],
-                       capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "cannot read config file" in r.stderr, "explicit missing config: " + r.stderr)
+    err = serve_config_error(bad)
+    check('[kv] eviction_policy: unknown policy "lru"' in err, err)
+    check(bad in err, "names the file")
+    err = serve_config_error(os.path.join(CTX.workdir, "missing.toml"))
+    check("cannot read config file" in err, "explicit missing config: " + err)
     with open(bad, "w") as f:
         f.write('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "/nonexistent/dir"\n')
-    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "document root" in r.stderr, "missing docroot: " + r.stderr)
+    err = serve_config_error(bad)
+    check("document root" in err, "missing docroot: " + err)
     with open(bad, "w") as f:
         f.write('[server]\nlisten = "127.0.0.1:0"\nbogus = 1\n')
-    r = subprocess.run([CTX.binary, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
-    check(r.returncode != 0 and "[server] bogus: unknown key" in r.stderr, "unknown key: " + r.stderr)
+    err = serve_config_error(bad)
+    check("[server] bogus: unknown key" in err, "unknown key: " + err)
+
+
+@test
+def config_file_not_a_regular_file_exit_2(p):
+    # Issue 17: /dev/zero was read until the OOM killer came, a FIFO hung for ever.
+    fifo = os.path.join(CTX.workdir, "fifo.toml")
+    os.mkfifo(fifo)
+    big = os.path.join(CTX.workdir, "big.toml")
+    with open(big, "w") as f:
+        f.write("#" * (1 << 20) + "\n")
+    cases = [(fifo, "not a regular file (a FIFO)"), ("/dev/zero", "not a regular file (a character device)"),
+             (CTX.workdir, "is a directory"), (big, "larger than 1 MB (1048577 bytes)")]
+    for path, reason in cases:
+        err = serve_config_error(path)
+        check("%s: cannot read config file: %s" % (path, reason) in err, err)
+    # The same through EPHPM_CONFIG, and for [php] ini_file.
+    r = subprocess.run([CTX.binary, "serve"], capture_output=True, text=True, timeout=15,
+                       env=dict(os.environ, EPHPM_CONFIG=fifo), cwd=CTX.workdir)
+    eq(r.returncode, 2, "EPHPM_CONFIG=fifo: " + r.stderr)
+    cfg = os.path.join(CTX.workdir, "inifile.toml")
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot, php_extra='ini_file = "%s"' % fifo))
+    err = serve_config_error(cfg)
+    check('[php] ini_file: "%s": not a regular file (a FIFO)' % fifo in err, err)
+    os.unlink(fifo)
+    os.unlink(big)
+
+
+@test
+def implausible_values_exit_2(p):
+    cfg = os.path.join(CTX.workdir, "implausible.toml")
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot) + '[log]\naccess_log = "/"\n')
+    err = serve_config_error(cfg)
+    check('[log] access_log: "/": is a directory' in err, err)
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot).replace('memory_limit = "16MB"', 'memory_limit = "1048576GB"'))
+    err = serve_config_error(cfg)
+    check("[kv] memory_limit: size 1125899906842624 bytes is more than this machine's physical memory" in err, err)
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot) + '[php.ini]\n"a\\u0000b" = 1\n')
+    err = serve_config_error(cfg)
+    check('[php.ini] "a\\x00b": invalid INI directive name' in err, err)
+
+
+@test
+def worker_script_errors_exit_2(p):
+    cfg = os.path.join(CTX.workdir, "worker-cfg.toml")
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot, php_extra='mode = "worker"'))
+    err = serve_config_error(cfg)
+    check("[php] worker_script: required when [php] mode = \"worker\"" in err, err)
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot, php_extra='mode = "worker"\nworker_script = "no-such-worker.php"'))
+    err = serve_config_error(cfg)
+    check('%s: [php] worker_script: "%s/no-such-worker.php": No such file or directory' % (cfg, CTX.docroot) in err, err)
+    # --document-root moves the worker script with it: hello.php is in the fixtures' document
+    # root, not in the work directory.
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot, php_extra='mode = "worker"\nworker_script = "hello.php"'))
+    err = serve_config_error(cfg, "--document-root", CTX.workdir)
+    check('[php] worker_script: "%s/hello.php": No such file or directory' % CTX.workdir in err, err)
+
+
+@test
+def sigterm_while_the_config_loads_ends_the_process(p):
+    # strace holds `ephpm serve` inside the openat() of its config file for 5 s; SIGTERM sent
+    # then must end the process. Were SIGTERM blocked while the config loads, it would stay
+    # pending, the server would start ("listening on") and then drain and exit 0.
+    strace = shutil.which("strace")
+    check(strace is not None, "strace is needed for this test (scripts/deps.sh installs it)")
+    openat = {"x86_64": 257, "aarch64": 56}[os.uname().machine]
+    cfg = os.path.join(CTX.workdir, "slow.toml")
+    with open(cfg, "w") as f:
+        f.write(base_config(CTX.docroot))
+    proc = subprocess.Popen([strace, "-qq", "-o", "/dev/null", "-P", cfg, "-e", "trace=openat",
+                             "-e", "inject=openat:delay_enter=5000000", CTX.binary, "serve", "--config", cfg],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        tracee, held = None, 0
+        deadline = time.time() + 20
+        while held < 3 and time.time() < deadline:  # three polls in a row: inside that openat()
+            time.sleep(0.05)
+            try:
+                if tracee is None:
+                    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+                        kids = f.read().split()
+                    tracee = int(kids[0]) if kids else None
+                    continue
+                with open("/proc/%d/syscall" % tracee) as f:
+                    held = held + 1 if f.read().split()[0] == str(openat) else 0
+            except (OSError, IndexError):
+                held = 0
+        check(held >= 3, "ephpm serve never sat in the delayed openat() of its config")
+        os.kill(tracee, signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    eq(proc.returncode, -signal.SIGTERM, "killed by SIGTERM (strace mirrors it); stderr: " + err)
+    check("listening on" not in out, "the server started although SIGTERM came while loading: " + out)
 
 
 @test

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/http/server.h"
+#include "runtime/http/job_queue.h"
 
 namespace ephpm::http {
 namespace {

@@ -735,52 +735,5 @@ TEST(WatchTest, ExpiryReapWakesWaiter) {
   EXPECT_FALSE(r.has_value);
 }
 
-// ---- named arenas ----
-
-TEST(NamedArenaTest, AttachSeesTheSameStore) {
-  std::string name = Store::NameFor("store_test_" + std::to_string(getpid()));
-  std::string error;
-  Options o;
-  o.memory_limit = 8 << 20;
-  auto owner = Store::CreateNamed(name, o, &error);
-  ASSERT_TRUE(owner) << error;
-  ASSERT_TRUE(owner->Set("k", "from owner", 0));
-  auto attached = Store::AttachNamed(name, &error);
-  ASSERT_TRUE(attached) << error;
-  EXPECT_EQ(GetOr(*attached, "k"), "from owner");
-  attached->Set("k2", "from attacher", 0);
-  EXPECT_EQ(GetOr(*owner, "k2"), "from attacher");
-  EXPECT_EQ(attached->options().memory_limit, 8u << 20);
-  // A second live owner of the same name is refused.
-  EXPECT_FALSE(Store::CreateNamed(name, o, &error));
-  EXPECT_NE(error.find("in use"), std::string::npos);
-  attached.reset();
-  owner.reset();  // unlinks
-  EXPECT_FALSE(Store::AttachNamed(name, &error));
-  EXPECT_NE(error.find("no running ephpm server"), std::string::npos);
-}
-
-TEST(NamedArenaTest, StaleObjectOfDeadOwnerIsReplaced) {
-  std::string name = Store::NameFor("stale_test_" + std::to_string(getpid()));
-  std::string error;
-  Options o;
-  o.memory_limit = 8 << 20;
-  pid_t child = fork();
-  if (child == 0) {
-    std::string e;
-    auto s = Store::CreateNamed(name, o, &e);
-    if (s) s->Set("k", "v", 0);
-    _exit(s ? 0 : 1);  // dies without unlinking: a stale object is left
-  }
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(Store::AttachNamed(name, &error));
-  EXPECT_NE(error.find("no longer running"), std::string::npos) << error;
-  auto fresh = Store::CreateNamed(name, o, &error);
-  ASSERT_TRUE(fresh) << error;
-  EXPECT_FALSE(fresh->Exists("k"));
-}
-
 }  // namespace
 }  // namespace ephpm::kv

@@ -1,6 +1,7 @@
-// `ephpm serve`: configuration, start-up order, signals and graceful shutdown.
-#ifndef EPHPM_RUNTIME_HTTP_SERVE_H_
-#define EPHPM_RUNTIME_HTTP_SERVE_H_
+// `ephpm serve`: configuration, start-up order, and the choice between the single-process mode
+// and the master of worker processes (serve_main.cc).
+#ifndef EPHPM_RUNTIME_HTTP_SERVE_MAIN_H_
+#define EPHPM_RUNTIME_HTTP_SERVE_MAIN_H_
 
 #include <string>
 
@@ -20,4 +21,4 @@ int ServeMain(const ServeOptions& options);
 
 }  // namespace ephpm::http
 
-#endif  // EPHPM_RUNTIME_HTTP_SERVE_H_
+#endif  // EPHPM_RUNTIME_HTTP_SERVE_MAIN_H_

@@ -1,0 +1,109 @@
+// FileRangeBody: the Beast body a static file is sent with.
+//
+// It streams [offset, offset + size) of an already open file with pread in 64 KiB pieces, so a
+// large file or a range of it goes out without being read into memory, and the file stays the
+// one that was opened and checked (router.h containment) even if the name changes meanwhile.
+// The read buffers are recycled per I/O thread: a writer lives and dies on its connection's
+// thread, so serving a file does not malloc/free 64 KiB each time.
+#ifndef EPHPM_RUNTIME_HTTP_FILE_BODY_H_
+#define EPHPM_RUNTIME_HTTP_FILE_BODY_H_
+
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/optional.hpp>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace ephpm::http {
+
+struct FileRangeBody {
+  struct value_type {
+    int fd = -1;  // owned: closed with the body
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    value_type() = default;
+    value_type(value_type&& o) noexcept : fd(o.fd), offset(o.offset), size(o.size) { o.fd = -1; }
+    value_type& operator=(value_type&& o) noexcept {
+      std::swap(fd, o.fd);
+      offset = o.offset;
+      size = o.size;
+      return *this;
+    }
+    ~value_type() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  static uint64_t size(const value_type& v) { return v.size; }
+
+  class writer {
+   public:
+    using const_buffers_type = boost::asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    ~writer() { ReleaseBuffer(buf_); }
+
+    void init(boost::beast::error_code& ec) {
+      pos_ = body_.offset;
+      remain_ = body_.size;
+      ec = {};
+    }
+    boost::optional<std::pair<const_buffers_type, bool>> get(boost::beast::error_code& ec) {
+      if (remain_ == 0) {
+        ec = {};
+        return boost::none;
+      }
+      if (buf_ == nullptr) buf_ = AcquireBuffer();
+      size_t want = remain_ < kChunk ? static_cast<size_t>(remain_) : kChunk;
+      ssize_t n = pread(body_.fd, buf_, want, static_cast<off_t>(pos_));
+      if (n <= 0) {
+        ec = n < 0 ? boost::beast::error_code(errno, boost::beast::system_category())
+                   : boost::beast::error_code(boost::asio::error::eof);
+        return boost::none;
+      }
+      pos_ += static_cast<uint64_t>(n);
+      remain_ -= static_cast<uint64_t>(n);
+      ec = {};
+      return {{const_buffers_type(buf_, static_cast<size_t>(n)), remain_ > 0}};
+    }
+
+   private:
+    static constexpr size_t kChunk = 64 * 1024;
+    static constexpr size_t kPoolSize = 64;
+
+    static std::vector<std::unique_ptr<char[]>>& Pool() {
+      thread_local std::vector<std::unique_ptr<char[]>> pool;
+      return pool;
+    }
+    static char* AcquireBuffer() {
+      auto& pool = Pool();
+      if (pool.empty()) return new char[kChunk];
+      char* b = pool.back().release();
+      pool.pop_back();
+      return b;
+    }
+    static void ReleaseBuffer(char* b) {
+      if (b == nullptr) return;
+      auto& pool = Pool();
+      if (pool.size() < kPoolSize) {
+        pool.emplace_back(b);
+      } else {
+        delete[] b;
+      }
+    }
+
+    value_type& body_;
+    uint64_t pos_ = 0;
+    uint64_t remain_ = 0;
+    char* buf_ = nullptr;
+  };
+};
+
+}  // namespace ephpm::http
+
+#endif  // EPHPM_RUNTIME_HTTP_FILE_BODY_H_

@@ -1,0 +1,311 @@
+// One HTTP/1.1 connection: read a request, route it, answer it, and again while keep-alive
+// lasts.
+//
+// A connection is one coroutine on its I/O thread. It reads a whole request (headers, then the
+// body up to max_body_size) before routing it, so the PHP thread never waits for a client's
+// upload; it answers static files, redirects and errors itself (router.h decides which) and
+// hands PHP requests to the PHP thread (php_exchange.cc). The next request is read only after
+// the response is written, so pipelined requests are answered in order. Every limit of the
+// configuration is enforced here: header size and read time (431, 408), body size (413, also
+// before `100 Continue`), idle keep-alive time.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/http/access_log.h"
+#include "runtime/http/file_body.h"
+#include "runtime/http/framing.h"
+#include "runtime/http/mime.h"
+#include "runtime/http/response_headers.h"
+#include "runtime/http/router.h"
+#include "runtime/http/server_impl.h"
+#include "runtime/http/static_file.h"
+
+namespace ephpm::http {
+namespace {
+
+// The fields CheckFraming() decides on; views into req.
+RequestHead FramingFields(const bhttp::request<bhttp::string_body>& req) {
+  RequestHead head;
+  head.version = req.version();
+  for (const auto& f : req) {
+    std::string_view value(f.value().data(), f.value().size());
+    if (f.name() == bhttp::field::transfer_encoding) head.transfer_encoding.push_back(value);
+    if (f.name() == bhttp::field::content_length) head.content_length.push_back(value);
+    if (f.name() == bhttp::field::host) head.host.push_back(value);
+  }
+  return head;
+}
+
+}  // namespace
+
+awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
+  auto ctl = std::make_shared<SessionCtl>();
+  ctl->ioc = ioc;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu);
+    sessions.insert(ctl);
+  }
+  try {
+    co_await RunSession(std::move(socket), ctl.get());
+  } catch (const std::exception& e) {
+    spdlog::error("connection: {}", e.what());
+  } catch (...) {
+    spdlog::error("connection: unknown exception");
+  }
+  ctl->stream = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu);
+    sessions.erase(ctl);
+  }
+  if (--owner->active_ == 0) {
+    std::lock_guard<std::mutex> lock(drained_mu);
+    drained_cv.notify_all();
+  }
+}
+
+awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  tcp::endpoint remote = socket.remote_endpoint(ec);
+  tcp::endpoint local = socket.local_endpoint(ec);
+  beast::tcp_stream stream(std::move(socket));
+  ctl->stream = &stream;
+  beast::flat_buffer buffer;
+  struct FreshGuard {  // balancing: the first request of a new connection counts as load
+    Impl* impl;
+    bool fresh = true;
+    void Done() {
+      if (fresh) impl->LoadDown();
+      fresh = false;
+    }
+    ~FreshGuard() { Done(); }
+  } fresh{this};
+
+  for (;;) {
+    // Wait for the first byte of the next request (idle keep-alive timeout).
+    ctl->idle = true;
+    if (stopping) break;
+    if (buffer.size() == 0) {
+      stream.expires_after(Secs(cfg.server.idle_timeout));
+      size_t n = co_await stream.async_read_some(buffer.prepare(16 * 1024),
+                                                 redirect_error(use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    ctl->idle = false;
+    ctl->started = true;
+    auto start = std::chrono::steady_clock::now();
+
+    RequestParser parser;
+    bool keep_alive = false;
+    if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    int status = 0;
+    uint64_t bytes = 0;
+    bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes);
+    fresh.Done();
+    auto& req = parser.get();
+    access_log->Log(remote.address().to_string(),
+                    std::string_view(req.method_string().data(), req.method_string().size()),
+                    std::string_view(req.target().data(), req.target().size()), req.version(),
+                    status, bytes,
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+    if (!ok || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+}
+
+awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                          RequestParser& parser, bool* keep_alive) {
+  const config::ServerConfig& sc = cfg.server;
+  beast::error_code ec;
+  parser.header_limit(static_cast<uint32_t>(sc.max_header_size));
+  parser.body_limit(sc.max_body_size);
+  stream.expires_after(Secs(sc.header_read_timeout));
+  co_await bhttp::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (ec == bhttp::error::header_limit) {
+      co_await SendError(stream, 431, 11, false, false);
+    } else if (ec == bhttp::error::body_limit) {  // Content-Length above max_body_size
+      co_await SendError(stream, 413, 11, false, false);
+    } else if (ec == beast::error::timeout) {
+      co_await SendError(stream, 408, 11, false, false);
+    } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+               ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+               ec != bhttp::error::partial_message) {
+      co_await SendError(stream, 400, 11, false, false);
+    }
+    co_return false;
+  }
+  auto& req = parser.get();
+  unsigned version = req.version();
+  bool head = req.method() == bhttp::verb::head;
+  if (version != 10 && version != 11) {
+    co_await SendError(stream, 505, 11, false, head);
+    co_return false;
+  }
+  *keep_alive = req.keep_alive() && !stopping;
+  // Before any body byte is read: a request we cannot frame ends the connection.
+  FramingVerdict framing = CheckFraming(FramingFields(req));
+  if (!framing.ok()) {
+    spdlog::debug("{}: request refused with {}: {}",
+                  stream.socket().remote_endpoint(ec).address().to_string(), framing.status,
+                  framing.reason);
+    co_await SendError(stream, framing.status, version, false, head);
+    co_return false;
+  }
+  if (parser.content_length() && *parser.content_length() > sc.max_body_size) {
+    co_await SendError(stream, 413, version, false, head);
+    co_return false;
+  }
+  if (parser.is_done()) co_return true;
+  auto expect = req[bhttp::field::expect];
+  if (!expect.empty()) {
+    if (!IEquals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+      co_await SendError(stream, 417, version, false, head);
+      co_return false;
+    }
+    if (version == 11) {
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream.expires_after(Secs(sc.request_timeout));
+      co_await asio::async_write(stream, asio::buffer(kContinue, sizeof kContinue - 1),
+                                 redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+    }
+  }
+  stream.expires_after(Secs(sc.request_timeout));
+  co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (ec == bhttp::error::body_limit) {
+      co_await SendError(stream, 413, version, false, head);
+    } else if (ec == beast::error::timeout) {
+      co_await SendError(stream, 408, version, false, head);
+    } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+               ec != asio::error::connection_reset) {
+      co_await SendError(stream, 400, version, false, head);
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& parser,
+                                      const tcp::endpoint& local, const tcp::endpoint& remote,
+                                      SessionCtl* ctl, bool& keep_alive, int* status,
+                                      uint64_t* bytes) {
+  auto& req = parser.get();
+  unsigned version = req.version();
+  bool head = req.method() == bhttp::verb::head;
+  Target target;
+  std::string why;
+  if (!ParseTarget(std::string_view(req.target().data(), req.target().size()), &target, &why)) {
+    *status = 400;
+    co_return co_await SendError(stream, 400, version, keep_alive, head);
+  }
+  Route route = router->Resolve(std::string(req.method_string()), target);
+  switch (route.kind) {
+    case RouteKind::kError:
+      *status = route.status;
+      co_return co_await SendError(stream, route.status, version, keep_alive, head,
+                                   route.status == 405 ? "GET, HEAD" : "");
+    case RouteKind::kRedirect: {
+      bhttp::response<bhttp::string_body> res{bhttp::status::permanent_redirect, version};
+      CommonHeaders(res, keep_alive);
+      res.set(bhttp::field::location, route.location);
+      res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "308 Permanent Redirect\n";
+      res.prepare_payload();
+      if (head) res.body().clear();
+      *status = 308;
+      co_return co_await Write(stream, res);
+    }
+    case RouteKind::kStatic:
+      co_return co_await ServeStatic(stream, req, route, version, keep_alive, head, status,
+                                     bytes);
+    case RouteKind::kPhp: {
+      struct PhpLoad {
+        Impl* impl;
+        ~PhpLoad() { impl->LoadDown(); }
+      } php_load{this};
+      LoadUp();
+      co_return co_await RunPhp(stream, parser, target, route, local, remote, ctl, version,
+                                keep_alive, head, status, bytes);
+    }
+  }
+  co_return false;
+}
+
+awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
+                                          bhttp::request<bhttp::string_body>& req,
+                                          const Route& route, unsigned version, bool& keep_alive,
+                                          bool head, int* status, uint64_t* bytes) {
+  int fd = ::open(route.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
+    *status = 404;
+    co_return co_await SendError(stream, 404, version, keep_alive, head);
+  }
+  StaticRequest sr;
+  auto set = [&](bhttp::field f, std::string_view* out, bool* has) {
+    auto it = req.find(f);
+    if (it != req.end()) {
+      *out = std::string_view(it->value().data(), it->value().size());
+      *has = true;
+    }
+  };
+  set(bhttp::field::if_none_match, &sr.if_none_match, &sr.has_if_none_match);
+  set(bhttp::field::if_modified_since, &sr.if_modified_since, &sr.has_if_modified_since);
+  set(bhttp::field::range, &sr.range, &sr.has_range);
+  set(bhttp::field::if_range, &sr.if_range, &sr.has_if_range);
+  StaticDecision d = DecideStatic(sr, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec,
+                                  st.st_mtim.tv_nsec);
+  bhttp::response<FileRangeBody> res{static_cast<bhttp::status>(d.status), version};
+  CommonHeaders(res, keep_alive);
+  res.set(bhttp::field::etag, d.etag);
+  res.set(bhttp::field::last_modified, d.last_modified);
+  *status = d.status;
+  if (d.status == 304) {
+    ::close(fd);
+    co_return co_await Write(stream, res);
+  }
+  res.set(bhttp::field::accept_ranges, "bytes");
+  if (d.status == 416) {
+    ::close(fd);
+    res.set(bhttp::field::content_range, d.content_range);
+    res.content_length(0);
+    co_return co_await Write(stream, res);
+  }
+  res.set(bhttp::field::content_type, mime->Lookup(route.file));
+  if (d.status == 206) res.set(bhttp::field::content_range, d.content_range);
+  res.content_length(d.length);
+  if (head) {
+    ::close(fd);
+  } else {
+    res.body().fd = fd;
+    res.body().offset = d.offset;
+    res.body().size = d.length;
+    *bytes = d.length;
+  }
+  co_return co_await Write(stream, res);
+}
+
+awaitable<bool> Server::Impl::SendError(beast::tcp_stream& stream, int status, unsigned version,
+                                        bool keep_alive, bool head, const std::string& allow) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
+  CommonHeaders(res, keep_alive);
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  if (!allow.empty()) res.set(bhttp::field::allow, allow);
+  if (status == 503) res.set(bhttp::field::retry_after, "1");
+  res.body() = std::to_string(status) + " " + ReasonFor(status) + "\n";
+  res.prepare_payload();
+  if (head) res.body().clear();
+  co_return co_await Write(stream, res);
+}
+
+}  // namespace ephpm::http
