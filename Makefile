@@ -1,5 +1,5 @@
 # Thin entry points; the real work lives in scripts/.
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench arginfo clean
 
 JOBS ?= $(shell nproc)
 
@@ -17,6 +17,10 @@ demo:
 
 bench:
 	bash bench/run.sh
+
+# Regenerates runtime/php/*_arginfo.h from the *.stub.php next to them (commit the result).
+arginfo:
+	bash scripts/gen-arginfo.sh
 
 clean:
 	rm -rf build build-asan build-tsan

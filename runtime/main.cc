@@ -2,10 +2,10 @@
 //
 //   ephpm php [php-cli options] script.php [args...]     runtime/php/cli.h (dispatched by hand)
 //   ephpm --config FILE php ...                           same, with FILE's [kv] section
-//   ephpm serve [--config FILE] ...                       runtime/http (server engineer)
+//   ephpm serve [--config FILE] ...                       runtime/http/serve_main.h
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
-// (embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
+// (docs/embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
 // the build next to `ephpm`), which behaves exactly like `ephpm php`; PHP_BINARY points at it so
 // tools that re-run PHP_BINARY with php-cli options (PHPUnit process isolation) keep working.
 #include <stdio.h>
@@ -15,14 +15,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "runtime/php/cli.h"
-#ifdef EPHPM_HAVE_SERVE
 #include "runtime/http/serve_main.h"
-#endif
-
-#ifndef EPHPM_VERSION
-#define EPHPM_VERSION "0.1.0"
-#endif
+#include "runtime/php/cli.h"
+#include "runtime/version.h"
 
 namespace {
 
@@ -79,7 +74,6 @@ int main(int argc, char** argv) {
   php->allow_extras();
   php->prefix_command();
 
-#ifdef EPHPM_HAVE_SERVE
   // `ephpm serve`: HTTP server (runtime/http/serve_main.h). --config may come before or after `serve`.
   ephpm::http::ServeOptions serve_options;
   CLI::App* serve = app.add_subcommand("serve", "Serve the document root over HTTP with PHP");
@@ -88,7 +82,6 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", serve_options.listen, "listen address host:port (overrides [server] listen)");
   serve->add_option("--document-root", serve_options.document_root,
                     "document root (overrides [server] document_root; relative to the current directory)");
-#endif
 
   try {
     app.parse(argc, argv);
@@ -97,12 +90,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-#ifdef EPHPM_HAVE_SERVE
   if (*serve) {
     if (serve_options.config_path.empty()) serve_options.config_path = config_path;
     return ephpm::http::ServeMain(serve_options);
   }
-#endif
   if (*php) {
     // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.
     std::vector<std::string> rest = php->remaining();

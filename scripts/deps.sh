@@ -9,8 +9,9 @@ packages=(
   # C++ libraries
   libboost-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
-  # embedded PHP 8.2 and the extensions users expect to load under `ephpm`
-  libphp8.2-embed php8.2-dev php8.2-cli php8.2-opcache php8.2-mbstring php8.2-xml php8.2-intl
+  # embedded PHP 8.2 and the extensions users expect to load under `ephpm` (php8.2-dev and
+  # php-parser: gen_stub.php for scripts/gen-arginfo.sh)
+  libphp8.2-embed php8.2-dev php-parser php8.2-cli php8.2-opcache php8.2-mbstring php8.2-xml php8.2-intl
   php-apcu php-igbinary php-redis php-memcached composer
   # cache/integration-tests 0.17 (PSR-6/PSR-16/tag suites of cache-symfony; not on our Packagist mirror)
   php-cache-integration-tests

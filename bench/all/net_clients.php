@@ -1,6 +1,6 @@
 <?php
 // phpredis and the Memcached extension against real servers on loopback, with the method of
-// bench/php-native/bench.php (anchors.md section 2): hrtime(true) around an inline loop of one
+// bench/php-native/bench.php (docs/anchors.md section 2): hrtime(true) around an inline loop of one
 // call, after a warm-up, median (and min-max) of BENCH_RUNS runs. Same sizes and operations as
 // bench/php-native (get hit / set at 64 B, 4 KiB, 64 KiB; incr), so bench/run.sh can put them in
 // one table. Synchronous single-connection round trips: no pipelining, no multi-get.

@@ -321,7 +321,7 @@ def section_native(md):
     shared = {"apcu", "phpredis", "memcached"}
     md.append("One PHP process under `ephpm php` per client library, back to back in the same run, OPcache on, JIT off "
               "(`bench/php-native/bench.php`, `bench/all/net_clients.php`): `hrtime(true)` around an inline `for` "
-              "loop of one call (anchors.md section 2), warm-up first, median of %d runs (min–max). %s iterations "
+              "loop of one call (docs/anchors.md section 2), warm-up first, median of %d runs (min–max). %s iterations "
               "per run in-process (%s at 64 KiB), %s per run for phpredis and Memcached (real `redis-server` and "
               "`memcached -t 4` on loopback TCP, one synchronous connection, no pinning: a round trip whose two "
               "ends sit on different vCPUs costs tens of µs on this VM class). Get loops check the value returned; "

@@ -1,6 +1,6 @@
 <?php
 // ns/op of the native ephpm_kv_* functions against APCu and a PHP array, measured from PHP in one
-// process (anchors.md section 2 method): hrtime(true) around an inline loop, after a warm-up,
+// process (docs/anchors.md section 2 method): hrtime(true) around an inline loop, after a warm-up,
 // median (and min-max) of BENCH_RUNS runs. Run by bench/php-native/run.sh under
 //   ephpm php -d opcache.enable_cli=1 -d apc.enable_cli=1 bench.php
 // Prints one JSON document on stdout.

@@ -54,7 +54,7 @@ echo "\n\"getItem() hit\" reads one item again and again: EphpmKvAdapter then sk
     . "PHP values anyway. \"getItem() hit, 2,000 keys\" cycles through 2,000 items, more than that memo holds: the cost\n"
     . "of the first read of an item in a request. ApcuAdapter copies arrays out of shared memory without unserialize().\n\n";
 
-echo "## Targets (issue 5)\n\n";
+echo "## Targets (docs/anchors.md section 6)\n\n";
 $get = 'get($key, $cb) hit';
 $checks = [];
 if (isset($med['ApcuAdapter'])) {

@@ -17,7 +17,11 @@ use Symfony\Component\Cache\Marshaller\MarshallerInterface;
  * - ids that contain NUL or "{", or are not valid UTF-8, are stored under an injective encoding ("{" + base64url), so
  *   the pool is also correct on runtimes whose keys are C strings;
  * - refused writes and values that cannot be serialized are reported as failed saves (and a refused key is deleted,
- *   so it reads as a miss, never as a stale hit); lifetime 0 means no expiry; false/null/''/0/[] are ordinary hits.
+ *   so it reads as a miss, never as a stale hit); lifetime 0 means no expiry; false/null/''/0/[] are ordinary hits;
+ * - with Symfony's DefaultMarshaller, a value read again unchanged skips unserialize() (UnserializeMemo).
+ *
+ * The do* methods map one to one onto the backend (KvOpsInterface): doFetch → get/mget, doHave → exists,
+ * doDelete → del, doSave → mset (set per key when the batch is refused), doClear → nothing (namespace versioning).
  */
 class EphpmKvAdapter extends AbstractAdapter
 {
@@ -27,36 +31,10 @@ class EphpmKvAdapter extends AbstractAdapter
     /** Ids stored as they are: valid UTF-8 (the "u" flag fails on anything else), no NUL, no "{". */
     private const PLAIN_ID = '/^[^\x00{]*+$/Du';
 
-    /** Unserialize memo: only values of at least / at most this many serialized bytes, this many in total. */
-    private const MEMO_MIN_BYTES = 64;
-    private const MEMO_MAX_BYTES = 65536;
-    private const MEMO_MAX_ENTRIES = 1000;
-    private const MEMO_MAX_TOTAL = 4 << 20;
-
-    /** How serialize() writes Symfony's metadata wrapper (the immutable class "\xA9", symfony/cache >= 6.x). */
-    private const WRAPPER_PREFIX = "O:1:\"\xA9\":";
-
     private readonly KvOpsInterface $ops;
     private readonly MarshallerInterface $marshaller;
-    private readonly bool $memoizable;
-    /** The ops are SapiKvOps on a runtime with ephpm_kv_mget: reads call the functions directly (one call less). */
-    private readonly bool $direct;
-
-    /**
-     * Unserialize memo of this pool instance (one request under `ephpm serve`, the whole run of a CLI script).
-     * $seen: backend key => the bytes read last time. The first read of some bytes only records them; the second read
-     * of the same bytes checks once whether their value may be shared ($shareable, see isShareable()); from the third
-     * read on, a shareable value ($shared) is handed out without unserialize(). A value is only handed out when the
-     * bytes just read are identical to the recorded ones, so it is always what unserialize() of those bytes returns.
-     *
-     * @var array<array-key, string>
-     */
-    private array $seen = [];
-    private int $seenBytes = 0;
-    /** @var array<array-key, bool> */
-    private array $shareable = [];
-    /** @var array<array-key, mixed> */
-    private array $shared = [];
+    /** Set when the marshaller is plain unserialize(), see UnserializeMemo. */
+    private readonly ?UnserializeMemo $memo;
 
     /**
      * @param string                   $namespace       prefix of every key of this pool (the reserved
@@ -82,8 +60,7 @@ class EphpmKvAdapter extends AbstractAdapter
         $this->ops = $ops ?? new SapiKvOps();
         $this->marshaller = $marshaller ?? new DefaultMarshaller();
         // Only DefaultMarshaller is known to turn the same bytes into the same value (plain unserialize()).
-        $this->memoizable = DefaultMarshaller::class === $this->marshaller::class;
-        $this->direct = $this->ops instanceof SapiKvOps && \function_exists('ephpm_kv_mget');
+        $this->memo = DefaultMarshaller::class === $this->marshaller::class ? new UnserializeMemo() : null;
     }
 
     /**
@@ -110,120 +87,81 @@ class EphpmKvAdapter extends AbstractAdapter
     protected function doFetch(array $ids): iterable
     {
         if (1 === \count($ids)) {
-            // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize().
+            // getItem() / get(): one id, one backend call; a value read again unchanged skips unserialize(). This is
+            // the hot path of a cache, so toId() and encodeId() are inlined here.
             $id = reset($ids);
             if (!\is_string($id)) {
                 $id = self::toId($id);
             }
-            $key = 1 === preg_match(self::PLAIN_ID, $id) ? $id : self::encodeId($id); // encodeId(), inlined
-            $value = $this->direct ? \ephpm_kv_get($key) : $this->ops->get($key);
-            if (null === $value) {
+            $key = 1 === preg_match(self::PLAIN_ID, $id) ? $id : self::encodeId($id);
+            $raw = $this->ops->get($key);
+            if (null === $raw) {
                 return [];
             }
-            if (isset($this->shared[$key]) && $this->seen[$key] === $value) {
-                return [$id => $this->shared[$key]];
+            if (null === $this->memo) {
+                return $this->unmarshallAll([$key => $raw], [$key => $id]);
             }
-            $byKey = [$key => $id];
-            $raw = [$key => $value];
+            $value = $this->memo->lookup($key, $raw);
+            if (null === $value) {
+                try {
+                    $value = $this->marshaller->unmarshall($raw);
+                } catch (\Throwable $e) {
+                    return self::yieldThenThrow([], self::asException($e));
+                }
+                $this->memo->learn($key, $raw, $value);
+            }
+
+            return [$id => $value];
+        }
+
+        $keys = [];
+        foreach ($ids as $id) {
+            $keys[] = self::toId($id);
+        }
+        // One check for the whole batch: "\n" is itself plain and cannot end a UTF-8 sequence, so the joined string is
+        // plain exactly when every id is. Then the store keys are the ids.
+        if (1 === preg_match(self::PLAIN_ID, implode("\n", $keys))) {
+            $byKey = array_combine($keys, $keys);
         } else {
-            $keys = [];
-            foreach ($ids as $id) {
-                $keys[] = \is_string($id) ? $id : self::toId($id);
-            }
-            // One check for the whole batch: "\n" is itself plain and cannot end a UTF-8 sequence, so the joined
-            // string is plain exactly when every id is. Then the store keys are the ids.
-            if (1 === preg_match(self::PLAIN_ID, implode("\n", $keys))) {
-                $byKey = array_combine($keys, $keys);
-            } else {
-                $byKey = [];
-                foreach ($keys as $i => $id) {
-                    $keys[$i] = $key = self::encodeId($id);
-                    $byKey[$key] = $id;
-                }
-            }
-            $raw = $this->direct ? \ephpm_kv_mget($keys) : $this->ops->mget($keys);
-        }
-
-        $values = [];
-        $error = null;
-        $memoizable = $this->memoizable;
-        foreach ($raw as $key => $value) {
-            if (!isset($byKey[$key])) {
-                continue; // never yield an id nobody asked for
-            }
-            $known = $memoizable && isset($this->seen[$key]) && $this->seen[$key] === $value;
-            if ($known && isset($this->shared[$key])) {
-                $values[$byKey[$key]] = $this->shared[$key];
-                continue;
-            }
-            try {
-                $values[$byKey[$key]] = $unmarshalled = $this->marshaller->unmarshall($value);
-            } catch (\Throwable $e) {
-                // An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling.
-                $error ??= $e instanceof \Exception
-                    ? $e
-                    : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
-                continue;
-            }
-            if (!$memoizable) {
-                continue;
-            }
-            if (!$known) {
-                $this->remember($key, $value); // first read of these bytes: only record them
-            } elseif (!isset($this->shareable[$key])) {
-                // Second read of the same bytes: decide once whether the value may be shared from now on.
-                if ($this->shareable[$key] = self::isShareable($value)) {
-                    $this->shared[$key] = $unmarshalled;
-                }
+            $byKey = [];
+            foreach ($keys as $i => $id) {
+                $keys[$i] = $key = self::encodeId($id);
+                $byKey[$key] = $id;
             }
         }
 
-        return null === $error ? $values : self::yieldThenThrow($values, $error);
+        return $this->unmarshallAll($this->ops->mget($keys), $byKey);
     }
 
     /**
-     * Whether unserialize($raw) can be shared between reads: PHP's serialize format (what DefaultMarshaller writes
-     * without igbinary), large enough for unserialize() to cost more than the check, and holding no object and no
-     * reference (those could be mutated through one read and seen by the next). Symfony's own value wrapper for
-     * metadata is an object that Symfony never exposes nor modifies, so it may stand at the top.
+     * @param array<array-key, string> $raw   backend key => bytes read
+     * @param array<array-key, string> $byKey backend key => Symfony id, for the keys that were asked for
+     *
+     * @return iterable<array-key, mixed>
      */
-    private static function isShareable(string $raw): bool
+    private function unmarshallAll(array $raw, array $byKey): iterable
     {
-        $length = \strlen($raw);
-        if ($length < self::MEMO_MIN_BYTES || $length > self::MEMO_MAX_BYTES || ':' !== $raw[1]) {
-            return false;
-        }
-        $offset = 0;
-        if ('O' === $raw[0]) {
-            if (!str_starts_with($raw, self::WRAPPER_PREFIX)) {
-                return false;
+        $values = [];
+        $error = null;
+        $memo = $this->memo;
+        foreach ($raw as $key => $bytes) {
+            if (!isset($byKey[$key])) {
+                continue; // never yield an id nobody asked for
             }
-            $offset = \strlen(self::WRAPPER_PREFIX);
-        } elseif ('C' === $raw[0]) {
-            return false;
+            if (null !== $memo && null !== $value = $memo->lookup($key, $bytes)) {
+                $values[$byKey[$key]] = $value;
+                continue;
+            }
+            try {
+                $values[$byKey[$key]] = $value = $this->marshaller->unmarshall($bytes);
+            } catch (\Throwable $e) {
+                $error ??= self::asException($e);
+                continue;
+            }
+            $memo?->learn($key, $bytes, $value);
         }
 
-        return 0 === preg_match('/[;{][OCRr]:[0-9]/', $raw, $m, 0, $offset);
-    }
-
-    private function remember(int|string $key, string $raw): void
-    {
-        $length = \strlen($raw);
-        if ($length < self::MEMO_MIN_BYTES || $length > self::MEMO_MAX_BYTES) {
-            return;
-        }
-        if (isset($this->shareable[$key])) {
-            unset($this->shareable[$key], $this->shared[$key]); // the bytes changed
-        }
-        $this->seen[$key] = $raw;
-        // Overwrites count twice here; the exact figure is recomputed when trimming.
-        if (($this->seenBytes += $length) > self::MEMO_MAX_TOTAL || \count($this->seen) > self::MEMO_MAX_ENTRIES) {
-            // Forget the older half (insertion order), as Symfony does for its id memo.
-            $this->seen = \array_slice($this->seen, intdiv(\count($this->seen), 2), null, true);
-            $this->shareable = array_intersect_key($this->shareable, $this->seen);
-            $this->shared = array_intersect_key($this->shared, $this->seen);
-            $this->seenBytes = array_sum(array_map('strlen', $this->seen));
-        }
+        return null === $error ? $values : self::yieldThenThrow($values, $error);
     }
 
     protected function doHave(string $id): bool
@@ -307,6 +245,14 @@ class EphpmKvAdapter extends AbstractAdapter
         }
 
         throw new \UnexpectedValueException('Cache ids are strings, got ' . get_debug_type($id) . '.');
+    }
+
+    /** An \Error (e.g. from a throwing __wakeup) would escape Symfony's \Exception-only error handling. */
+    private static function asException(\Throwable $e): \Exception
+    {
+        return $e instanceof \Exception
+            ? $e
+            : new \ErrorException($e->getMessage(), $e->getCode(), \E_ERROR, $e->getFile(), $e->getLine(), $e);
     }
 
     /**

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end tests of the README walk-throughs (issue 6): examples/my-app and examples/symfony-app on `ephpm serve`,
+"""End-to-end tests of the README walk-throughs: examples/my-app and examples/symfony-app on `ephpm serve`,
 and `ephpm --config ephpm.toml php bin/console ...` operating on the running server's store.
 
 Usage: examples_test.py REPO_ROOT      (needs build/runtime/ephpm and `composer install` done in both examples;
@@ -35,7 +35,7 @@ DEFAULT_ADDR = "127.0.0.1:8080"
 
 
 def private_bin_dir():
-    """A copy of build/runtime/ephpm (+ its ephpm-php link) that other engineers' concurrent rebuilds of build/
+    """A copy of build/runtime/ephpm (+ its ephpm-php link) that concurrent rebuilds of build/
     cannot replace while this test runs."""
     d = os.path.join(ROOT, "examples", "tests", ".logs", "bin")
     os.makedirs(d, exist_ok=True)

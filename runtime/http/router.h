@@ -1,4 +1,4 @@
-// Request-target validation and routing (embedding-php.md section 14). No sockets, no PHP:
+// Request-target validation and routing (docs/embedding-php.md section 14). No sockets, no PHP:
 // pure functions over the request target and the file system, unit-tested in
 // runtime/tests/http/router_test.cc.
 #ifndef EPHPM_RUNTIME_HTTP_ROUTER_H_

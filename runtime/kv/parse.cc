@@ -1,4 +1,4 @@
-// Parsing of the [kv] settings that the store defines (kv-contract.md 4.4, 4.5).
+// Parsing of the [kv] settings that the store defines (docs/kv-contract.md 4.4, 4.5).
 #include <cctype>
 
 #include "runtime/kv/options.h"

@@ -123,7 +123,7 @@ bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t
     SetDeadline(block, deadline_ms);
   }
   BumpWatch(hash);
-  Publish();
+  PublishCounts();
   return true;
 }
 
@@ -132,7 +132,7 @@ void ShardView::Remove(const Found& f, uint64_t hash) {
   Unlink(f.block);
   FreeBlocks(f.block);
   BumpWatch(hash);
-  Publish();
+  PublishCounts();
 }
 
 void ShardView::RemoveBlock(uint32_t block) {
@@ -202,7 +202,7 @@ void ShardView::Publish(uint32_t block, const Found& old, uint64_t hash) {
     ttl_[s_->ttl_count++] = block;
   }
   BumpWatch(hash);
-  Publish();
+  PublishCounts();
 }
 
 void ShardView::SetDeadline(uint32_t block, int64_t deadline_ms) {
@@ -258,7 +258,7 @@ uint64_t ShardView::NextRandom() {
   return x;
 }
 
-void ShardView::Publish() {
+void ShardView::PublishCounts() {
   ++s_->change_seq;
   s_->keys_published.store(s_->count, std::memory_order_relaxed);
   s_->used_published.store(s_->used_memory, std::memory_order_relaxed);

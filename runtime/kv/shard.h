@@ -97,7 +97,7 @@ class ShardView {
 
   uint64_t NextRandom();
   uint32_t ArenaClock() const;
-  void Publish();  // refreshes the lock-free copies of count and used_memory
+  void PublishCounts();  // refreshes the lock-free copies of count and used_memory
 
   Arena* arena() const { return arena_; }
 

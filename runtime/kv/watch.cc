@@ -1,4 +1,4 @@
-// Versioned waits (ephpm_kv_wait, kv-contract.md 4.6).
+// Versioned waits (ephpm_kv_wait, docs/kv-contract.md 4.6).
 //
 // A watch slot exists only for a key somebody waits on; writers skip the slot table entirely while
 // their shard has no slot (one relaxed load). Slots live in the arena next to their shard, so a

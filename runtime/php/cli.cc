@@ -1,4 +1,4 @@
-// runtime/php/cli.cc: `ephpm php`, a php-cli emulation (embedding-php.md section 16) on top of
+// runtime/php/cli.cc: `ephpm php`, a php-cli emulation (docs/embedding-php.md section 16) on top of
 // the shared engine (engine.h), with a real ephpm_kv store for the process lifetime.
 //
 // Structure: PhpCliMain() does everything C++ (argument parsing, config, store, sweeper, engine
@@ -25,10 +25,8 @@
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/version.h"
 
-#ifndef EPHPM_VERSION
-#define EPHPM_VERSION "0.1.0"
-#endif
 
 // Exported by libphp but not declared in any installed header.
 extern "C" {
@@ -543,9 +541,9 @@ bool LoadKvOptions(const std::string& flag_path, kv::Options* options, std::stri
   return true;
 }
 
-// The store behind ephpm_kv_* for this process (kv-contract.md section 3 item 7 and 4.1).
+// The store behind ephpm_kv_* for this process (docs/kv-contract.md section 3 item 7 and 4.1).
 //
-// Attach rule (issue 6): when a config file is in use (`config_path` is the absolute path that
+// Attach rule: when a config file is in use (`config_path` is the absolute path that
 // runtime/config's Load() returned, the very string `ephpm serve` derives its store name from) and
 // an `ephpm serve` started with that file is running, use the server's named arena, so
 // `ephpm --config same.toml php bin/console cache:pool:clear` reaches the server's store. The
@@ -690,7 +688,7 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
     fprintf(stderr, "ephpm php: cannot create the key-value store: %s\n", error.c_str());
     return 1;
   }
-  // The always-on sweeper (kv-contract.md section 3 item 3), started the first time the script
+  // The always-on sweeper (docs/kv-contract.md section 3 item 3), started the first time the script
   // creates an expiring entry or waits (before that there is nothing to sweep), so a trivial
   // script does not pay for a thread. EPHPM_KV_SWEEPER=0 turns it off for tests of lazy expiry
   // only. Not when attached: the server's sweeper already reaps that arena.
@@ -711,7 +709,6 @@ int PhpCliMain(int argc, char** argv, const CliContext& context) {
   }
   options.ini_scan_dir = kDebianCliScanDir;
   options.kv_store = store.get();
-  options.test_hooks = EnvFlag("EPHPM_TEST_HOOKS", false);
 
   std::string exe = ExecutableLocation();
   InitCliModule(exe.empty() ? nullptr : exe.c_str());

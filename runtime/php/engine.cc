@@ -25,7 +25,7 @@ char* g_ini_override = nullptr;  // malloc'ed php_ini_path_override
 sapi_module_struct* g_module = nullptr;
 
 // The additional module is registered by php_module_startup() itself, so every SAPI gets the
-// `ephpm` extension the same way (embedding-php.md section 3).
+// `ephpm` extension the same way (docs/embedding-php.md section 3).
 int EngineModuleStartup(sapi_module_struct* module) {
   zend_module_entry* ephpm_module = EphpmModuleEntry();
   InstallSessionHandler(ephpm_module);  // session.save_handler = ephpm
@@ -70,7 +70,6 @@ bool EngineStartup(sapi_module_struct* module, const EngineOptions& options, std
     return false;
   }
   SetKvStore(options.kv_store);
-  SetTestHooksEnabled(options.test_hooks);
 
   // Build every buffer before PHP runs, so nothing below can throw.
   std::string ini;
@@ -134,8 +133,6 @@ void EngineShutdown() {
   }
   StopTestHookThreads();
 }
-
-bool EngineStarted() { return g_started; }
 
 void BeginRequest() {
   // php_request_shutdown() already released the previous message (php_free_request_globals);

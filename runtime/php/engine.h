@@ -2,10 +2,10 @@
 //
 // This layer is shared by every SAPI ephpm runs PHP under:
 //   * `ephpm php`   (runtime/php/cli.cc, SAPI name "cli")
-//   * `ephpm serve` (runtime/php/request_sapi.*, SAPI name "fpm-fcgi", owned by the server engineer)
+//   * `ephpm serve` (runtime/php/request_sapi.*, SAPI name "fpm-fcgi")
 // It knows nothing about argv, HTTP or output: each SAPI fills its own `sapi_module_struct`
 // (callbacks, name, flags) and hands it to EngineStartup(), which does the part that must be
-// identical everywhere (shared/docs/embedding-php.md sections 2, 3, 6, 7):
+// identical everywhere (docs/embedding-php.md sections 2, 3, 6, 7):
 //
 //   zend_signal_startup() -> sapi_startup(module) -> module fields the engine owns
 //   (ini_entries, php_ini_path_override, php_ini_ignore, php_ini_ignore_cwd, startup)
@@ -24,7 +24,6 @@
 
 #include <signal.h>
 
-#include <atomic>
 #include <string>
 #include <vector>
 
@@ -73,13 +72,8 @@ struct EngineOptions {
   std::string ini_scan_dir;
 
   // The store behind ephpm_kv_*. Required (a store always exists before the first line of PHP,
-  // kv-contract.md section 1); it must outlive EngineShutdown().
+  // docs/kv-contract.md section 1); it must outlive EngineShutdown().
   ephpm::kv::Store* kv_store = nullptr;
-
-  // Registers extra, undocumented `ephpm_test_*` functions used only by our own test suites
-  // (e.g. a delayed write from a helper thread to wake ephpm_kv_wait). `ephpm php` turns this on
-  // when the environment has EPHPM_TEST_HOOKS=1. Never on in production.
-  bool test_hooks = false;
 };
 
 // Starts PHP for the process. `module` must have static storage duration; the caller has filled
@@ -97,8 +91,6 @@ bool EngineStartup(_sapi_module_struct* module, const EngineOptions& options, st
 // touch the store.
 void EngineShutdown();
 
-bool EngineStarted();
-
 // Per-request housekeeping for request SAPIs; call on the PHP thread right before
 // php_request_startup(): clears PG(last_error_*) (so an earlier request's error cannot leak into
 // this one's status decision) and re-arms ephpm_kv_wait (ResetKvWaitCancel()).
@@ -109,9 +101,8 @@ void BeginRequest();
 // ---------------------------------------------------------------------------------------------
 
 // The process-global store used by ephpm_kv_*. EngineStartup() sets it from
-// EngineOptions::kv_store; exposed for tests and for swapping to a named arena before startup.
+// EngineOptions::kv_store.
 void SetKvStore(ephpm::kv::Store* store);
-ephpm::kv::Store* GetKvStore();
 
 // Optional: called once, on the PHP thread, the first time a PHP function creates an expiring entry
 // (a TTL > 0 in set/setnx/mset/expire) or calls ephpm_kv_wait. `ephpm php` uses it to start its
@@ -125,10 +116,9 @@ void SetKvLazyStartHook(void (*hook)());
 // (BeginRequest() does that).
 void CancelKvWaits();
 void ResetKvWaitCancel();
-std::atomic<bool>* KvWaitCancelFlag();
 
 // ---------------------------------------------------------------------------------------------
-// Signals (embedding-php.md section 7). Call SetupProcessSignals() first thing in main(), before
+// Signals (docs/embedding-php.md section 7). Call SetupProcessSignals() first thing in main(), before
 // any thread exists, so the mask is inherited.
 // ---------------------------------------------------------------------------------------------
 

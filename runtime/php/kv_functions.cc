@@ -1,48 +1,43 @@
 // runtime/php/kv_functions.cc: the `ephpm` zend extension, i.e. the 17 ephpm_kv_* functions of
-// shared/docs/kv-contract.md (plus opt-in ephpm_test_* hooks for our own test suites).
+// docs/kv-contract.md. Their signatures live in ephpm_kv.stub.php; ephpm_kv_arginfo.h is generated
+// from it (scripts/gen-arginfo.sh, `make arginfo`).
 //
-// Boundary rules (embedding-php.md sections 4 and 11), followed by every function below:
-//  * Arguments are parsed with the normal ZPP macros (TypeError / ArgumentCountError come from
-//    PHP itself). Keys are read as zend_string (length-aware, never strlen) and a key longer than
-//    kMaxKeyLength throws ValueError via zend_argument_value_error before the store is touched.
-//  * The store is called inside Guard(), a noexcept wrapper that catches every C++ exception. The
-//    store holds no lock when it returns, and copies read values into a per-thread scratch
-//    std::string. Only after Guard() returned do we build zvals (which may emalloc and so bail
-//    out); nothing with a destructor lives on the stack across those Zend calls.
-//  * Misses and refusals are silent (false / null / -2); only argument errors throw. A C++
-//    exception becomes a PHP Error (std::bad_alloc on a write is a refusal: false).
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <algorithm>
+// Every function follows the boundary rules of kv_binding.h. The store copies read values into a
+// per-thread scratch std::string (or a stack buffer for small ones) before we build zvals.
+// Misses and refusals are silent (false / null / -2); only argument errors throw.
 #include <atomic>
-#include <chrono>
-#include <mutex>
-#include <new>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include "runtime/kv/store.h"
 #include "runtime/php/engine.h"
+#include "runtime/php/kv_binding.h"
 #include "runtime/php/kv_module.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/version.h"
 
-#ifndef EPHPM_VERSION
-#define EPHPM_VERSION "0.1.0"
-#endif
+#include "runtime/php/ephpm_kv_arginfo.h"
+
+namespace ephpm::php::binding {
+ephpm::kv::Store* g_store = nullptr;
+}  // namespace ephpm::php::binding
 
 namespace {
 
 using ephpm::kv::kMaxKeyLength;
 using ephpm::kv::Store;
+using ephpm::php::binding::ClampToLong;
+using ephpm::php::binding::g_store;
+using ephpm::php::binding::Guard;
+using ephpm::php::binding::kGuardInternal;
+using ephpm::php::binding::kGuardNoMemory;
+using ephpm::php::binding::kGuardOk;
+using ephpm::php::binding::ThrowNoStore;
+using ephpm::php::binding::ThrowStoreFailure;
+using ephpm::php::binding::View;
 
-Store* g_store = nullptr;
 std::atomic<bool> g_wait_cancel{false};
-bool g_test_hooks = false;
+const ephpm::php::TestHooks* g_test_hooks = nullptr;
 
 // Values are copied out of the store here (under the shard lock, by the store), then into a PHP
 // string after the store call returned. Only the PHP thread uses it.
@@ -64,29 +59,6 @@ inline void NoteExpiringUse() {
   }
 }
 
-enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
-
-// Runs f (which must not call into Zend) and turns any C++ exception into a code.
-template <class F>
-inline int Guard(F&& f) noexcept {
-  try {
-    f();
-    return kGuardOk;
-  } catch (const std::bad_alloc&) {
-    return kGuardNoMemory;
-  } catch (...) {
-    return kGuardInternal;
-  }
-}
-
-inline std::string_view View(const zend_string* s) {
-  return std::string_view(ZSTR_VAL(s), ZSTR_LEN(s));
-}
-
-inline zend_long ClampToLong(uint64_t v) {
-  return v > static_cast<uint64_t>(ZEND_LONG_MAX) ? ZEND_LONG_MAX : static_cast<zend_long>(v);
-}
-
 // After a big read, give the memory back instead of keeping a large buffer for the process
 // lifetime. Plain C++ with no Zend call inside.
 inline void TrimScratch() noexcept {
@@ -95,159 +67,7 @@ inline void TrimScratch() noexcept {
   }
 }
 
-ZEND_COLD void ThrowStoreFailure(int guard) {
-  if (guard == kGuardNoMemory) {
-    zend_throw_error(nullptr, "%s(): out of memory while copying a value from the key-value store",
-                     get_active_function_name());
-  } else {
-    zend_throw_error(nullptr, "%s(): internal error in the key-value store",
-                     get_active_function_name());
-  }
-}
-
-ZEND_COLD void ThrowNoStore() {
-  zend_throw_error(nullptr, "%s(): the ephpm key-value store is not available",
-                   get_active_function_name());
-}
-
 }  // namespace
-
-// Key validation shared by every keyed function: ValueError, no store access.
-#define EPHPM_CHECK_KEY(arg_num, key)                                                   \
-  do {                                                                                  \
-    if (UNEXPECTED(ZSTR_LEN(key) > kMaxKeyLength)) {                                    \
-      zend_argument_value_error((arg_num), "must not be longer than 65535 bytes");      \
-      RETURN_THROWS();                                                                  \
-    }                                                                                   \
-  } while (0)
-
-#define EPHPM_GET_STORE(var)        \
-  Store* var = g_store;             \
-  do {                              \
-    if (UNEXPECTED(var == nullptr)) { \
-      ThrowNoStore();               \
-      RETURN_THROWS();              \
-    }                               \
-  } while (0)
-
-// Reads: an exception is an Error. Writes: bad_alloc is a refusal (false).
-#define EPHPM_READ_GUARD(expr)                 \
-  do {                                         \
-    int _g = Guard([&] { expr; });             \
-    if (UNEXPECTED(_g != kGuardOk)) {          \
-      ThrowStoreFailure(_g);                   \
-      RETURN_THROWS();                         \
-    }                                          \
-  } while (0)
-
-#define EPHPM_WRITE_GUARD(expr)                \
-  do {                                         \
-    int _g = Guard([&] { expr; });             \
-    if (UNEXPECTED(_g == kGuardNoMemory)) {    \
-      RETURN_FALSE;                            \
-    }                                          \
-    if (UNEXPECTED(_g != kGuardOk)) {          \
-      ThrowStoreFailure(_g);                   \
-      RETURN_THROWS();                         \
-    }                                          \
-  } while (0)
-
-// -----------------------------------------------------------------------------------------------
-// arginfo: exactly runtime/php/ephpm_kv.stub.php (a test compares Reflection with the stub)
-// -----------------------------------------------------------------------------------------------
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_get, 0, 1, IS_STRING, 1)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_set, 0, 2, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, value, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
-ZEND_END_ARG_INFO()
-
-#define arginfo_ephpm_kv_setnx arginfo_ephpm_kv_set
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_del, 0, 1, IS_LONG, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_exists, 0, 1, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_ephpm_kv_incr, 0, 1, MAY_BE_LONG | MAY_BE_FALSE)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-#define arginfo_ephpm_kv_decr arginfo_ephpm_kv_incr
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_ephpm_kv_incr_by, 0, 2, MAY_BE_LONG | MAY_BE_FALSE)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, delta, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_expire, 0, 2, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, ttl, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_ttl, 0, 1, IS_LONG, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-#define arginfo_ephpm_kv_pttl arginfo_ephpm_kv_ttl
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_flush_all, 0, 0, _IS_BOOL, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_ephpm_kv_wait, 0, 3, MAY_BE_ARRAY | MAY_BE_FALSE)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, last_version, IS_LONG, 0)
-  ZEND_ARG_TYPE_INFO(0, timeout_ms, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_del_if_eq, 0, 2, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_mget, 0, 1, IS_ARRAY, 0)
-  ZEND_ARG_TYPE_INFO(0, keys, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_mset, 0, 1, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, values, IS_ARRAY, 0)
-  ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_stats, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
-
-// Test hooks (registered only with EngineOptions::test_hooks).
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_set_after, 0, 3, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, value, IS_STRING, 0)
-  ZEND_ARG_TYPE_INFO(0, delay_ms, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_cancel_waits_after, 0, 1, _IS_BOOL, 0)
-  ZEND_ARG_TYPE_INFO(0, delay_ms, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_void, 0, 0, IS_VOID, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_int, 0, 0, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_set_grace, 0, 1, IS_VOID, 0)
-  ZEND_ARG_TYPE_INFO(0, grace_ms, IS_LONG, 0)
-ZEND_END_ARG_INFO()
-
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_test_cxx_exception, 0, 1, IS_VOID, 0)
-  ZEND_ARG_TYPE_INFO(0, kind, IS_STRING, 0)
-ZEND_END_ARG_INFO()
 
 // -----------------------------------------------------------------------------------------------
 // The contract functions
@@ -706,165 +526,15 @@ PHP_FUNCTION(ephpm_kv_stats) {
 }
 
 // -----------------------------------------------------------------------------------------------
-// Test hooks (EPHPM_TEST_HOOKS=1 under `ephpm php`). Helper threads never touch Zend.
-// -----------------------------------------------------------------------------------------------
-
-namespace {
-std::mutex g_hook_mu;
-std::vector<std::thread>* g_hook_threads = nullptr;  // guarded by g_hook_mu; leaked on purpose
-pid_t g_hook_pid = 0;  // process that started the threads (a pcntl_fork child must not join them)
-
-// Starts fn on a helper thread with every signal blocked. Plain C++; no Zend call inside.
-template <class F>
-bool StartHookThread(F fn) noexcept {
-  try {
-    sigset_t old;
-    ephpm::php::BlockSignalsForHelperThread(&old);
-    std::thread t;
-    try {
-      t = std::thread(std::move(fn));
-    } catch (...) {
-      ephpm::php::RestoreSignalMask(&old);
-      return false;
-    }
-    ephpm::php::RestoreSignalMask(&old);
-    std::lock_guard<std::mutex> lock(g_hook_mu);
-    if (g_hook_threads == nullptr) g_hook_threads = new std::vector<std::thread>();
-    g_hook_pid = getpid();
-    g_hook_threads->push_back(std::move(t));
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-bool StartDelayedSet(std::string_view key, std::string_view value, int64_t delay_ms) noexcept {
-  try {
-    Store* store = g_store;
-    return StartHookThread([store, k = std::string(key), v = std::string(value), delay_ms] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      store->Set(k, v, 0);
-    });
-  } catch (...) {
-    return false;
-  }
-}
-
-bool StartDelayedCancel(int64_t delay_ms) noexcept {
-  return StartHookThread([delay_ms] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    ephpm::php::CancelKvWaits();
-  });
-}
-
-[[noreturn]] void ThrowCxx(bool bad_alloc) {
-  if (bad_alloc) throw std::bad_alloc();
-  throw std::runtime_error("test");
-}
-}  // namespace
-
-PHP_FUNCTION(ephpm_test_set_after) {
-  zend_string* key;
-  zend_string* value;
-  zend_long delay_ms;
-  ZEND_PARSE_PARAMETERS_START(3, 3)
-    Z_PARAM_STR(key)
-    Z_PARAM_STR(value)
-    Z_PARAM_LONG(delay_ms)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_CHECK_KEY(1, key);
-  EPHPM_GET_STORE(store);
-  (void)store;
-  RETURN_BOOL(StartDelayedSet(View(key), View(value), delay_ms < 0 ? 0 : delay_ms));
-}
-
-PHP_FUNCTION(ephpm_test_cancel_waits_after) {
-  zend_long delay_ms;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_LONG(delay_ms)
-  ZEND_PARSE_PARAMETERS_END();
-  RETURN_BOOL(StartDelayedCancel(delay_ms < 0 ? 0 : delay_ms));
-}
-
-PHP_FUNCTION(ephpm_test_reset_wait_cancel) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  ephpm::php::ResetKvWaitCancel();
-}
-
-PHP_FUNCTION(ephpm_test_watch_slot_count) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  EPHPM_GET_STORE(store);
-  uint64_t n = 0;
-  EPHPM_READ_GUARD(n = store->WatchSlotCount());
-  RETURN_LONG(ClampToLong(n));
-}
-
-PHP_FUNCTION(ephpm_test_set_watch_slot_grace_ms) {
-  zend_long grace_ms;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_LONG(grace_ms)
-  ZEND_PARSE_PARAMETERS_END();
-  EPHPM_GET_STORE(store);
-  EPHPM_READ_GUARD(store->SetWatchSlotGraceMsForTesting(grace_ms));
-}
-
-PHP_FUNCTION(ephpm_test_expire_cycle) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  EPHPM_GET_STORE(store);
-  size_t reaped = 0;
-  EPHPM_READ_GUARD(reaped = store->ActiveExpireCycle());
-  RETURN_LONG(ClampToLong(reaped));
-}
-
-// Proves the boundary: a C++ exception thrown below a native function becomes a PHP Error.
-PHP_FUNCTION(ephpm_test_cxx_exception) {
-  zend_string* kind;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-    Z_PARAM_STR(kind)
-  ZEND_PARSE_PARAMETERS_END();
-  bool bad_alloc = zend_string_equals_literal(kind, "bad_alloc");
-  EPHPM_READ_GUARD(ThrowCxx(bad_alloc));
-}
-
-// -----------------------------------------------------------------------------------------------
 // Module entry
 // -----------------------------------------------------------------------------------------------
 
-#define EPHPM_KV_FUNCTIONS                                                     \
-  PHP_FE(ephpm_kv_get, arginfo_ephpm_kv_get)                                   \
-  PHP_FE(ephpm_kv_set, arginfo_ephpm_kv_set)                                   \
-  PHP_FE(ephpm_kv_setnx, arginfo_ephpm_kv_setnx)                               \
-  PHP_FE(ephpm_kv_del, arginfo_ephpm_kv_del)                                   \
-  PHP_FE(ephpm_kv_exists, arginfo_ephpm_kv_exists)                             \
-  PHP_FE(ephpm_kv_incr, arginfo_ephpm_kv_incr)                                 \
-  PHP_FE(ephpm_kv_decr, arginfo_ephpm_kv_decr)                                 \
-  PHP_FE(ephpm_kv_incr_by, arginfo_ephpm_kv_incr_by)                           \
-  PHP_FE(ephpm_kv_expire, arginfo_ephpm_kv_expire)                             \
-  PHP_FE(ephpm_kv_ttl, arginfo_ephpm_kv_ttl)                                   \
-  PHP_FE(ephpm_kv_pttl, arginfo_ephpm_kv_pttl)                                 \
-  PHP_FE(ephpm_kv_flush_all, arginfo_ephpm_kv_flush_all)                       \
-  PHP_FE(ephpm_kv_wait, arginfo_ephpm_kv_wait)                                 \
-  PHP_FE(ephpm_kv_del_if_eq, arginfo_ephpm_kv_del_if_eq)                       \
-  PHP_FE(ephpm_kv_mget, arginfo_ephpm_kv_mget)                                 \
-  PHP_FE(ephpm_kv_mset, arginfo_ephpm_kv_mset)                                 \
-  PHP_FE(ephpm_kv_stats, arginfo_ephpm_kv_stats)
-
-static const zend_function_entry ephpm_functions[] = {
-  EPHPM_KV_FUNCTIONS
-  PHP_FE_END
-};
-
-static const zend_function_entry ephpm_functions_with_test_hooks[] = {
-  EPHPM_KV_FUNCTIONS
-  PHP_FE(ephpm_test_set_after, arginfo_ephpm_test_set_after)
-  PHP_FE(ephpm_test_cancel_waits_after, arginfo_ephpm_test_cancel_waits_after)
-  PHP_FE(ephpm_test_reset_wait_cancel, arginfo_ephpm_test_void)
-  PHP_FE(ephpm_test_watch_slot_count, arginfo_ephpm_test_int)
-  PHP_FE(ephpm_test_set_watch_slot_grace_ms, arginfo_ephpm_test_set_grace)
-  PHP_FE(ephpm_test_expire_cycle, arginfo_ephpm_test_int)
-  PHP_FE(ephpm_test_cxx_exception, arginfo_ephpm_test_cxx_exception)
-  PHP_FE_END
-};
+// The ephpm_test_* hooks of the test binary (test_hooks.cc) join the module's own functions here,
+// so get_extension_funcs('ephpm') lists them too.
+static PHP_MINIT_FUNCTION(ephpm) {
+  if (g_test_hooks == nullptr) return SUCCESS;
+  return zend_register_functions(nullptr, g_test_hooks->functions, nullptr, type);
+}
 
 static PHP_MINFO_FUNCTION(ephpm) {
   // Format everything first: php_info_* calls may bail out.
@@ -896,8 +566,8 @@ static PHP_MINFO_FUNCTION(ephpm) {
 static zend_module_entry ephpm_module_entry = {
   STANDARD_MODULE_HEADER,
   "ephpm",
-  ephpm_functions,
-  nullptr,  // MINIT
+  ext_functions,  // ephpm_kv_arginfo.h
+  PHP_MINIT(ephpm),
   nullptr,  // MSHUTDOWN
   nullptr,  // RINIT
   nullptr,  // RSHUTDOWN
@@ -908,38 +578,18 @@ static zend_module_entry ephpm_module_entry = {
 
 namespace ephpm::php {
 
-zend_module_entry* EphpmModuleEntry() {
-  ephpm_module_entry.functions = g_test_hooks ? ephpm_functions_with_test_hooks : ephpm_functions;
-  return &ephpm_module_entry;
-}
+zend_module_entry* EphpmModuleEntry() { return &ephpm_module_entry; }
 
-void SetTestHooksEnabled(bool enabled) { g_test_hooks = enabled; }
+void InstallTestHooks(const TestHooks* hooks) { g_test_hooks = hooks; }
 
 void StopTestHookThreads() {
-  std::vector<std::thread>* threads = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(g_hook_mu);
-    threads = g_hook_threads;
-    g_hook_threads = nullptr;
-  }
-  if (threads == nullptr) return;
-  if (g_hook_pid != getpid()) {
-    // Forked child: those threads live only in the parent; joining would block forever.
-    for (std::thread& t : *threads) t.detach();
-    return;
-  }
-  for (std::thread& t : *threads) {
-    if (t.joinable()) t.join();
-  }
-  delete threads;
+  if (g_test_hooks != nullptr) g_test_hooks->stop_threads();
 }
 
 void SetKvStore(ephpm::kv::Store* store) { g_store = store; }
 void SetKvLazyStartHook(void (*hook)()) { g_lazy_start_hook = hook; }
-ephpm::kv::Store* GetKvStore() { return g_store; }
 
 void CancelKvWaits() { g_wait_cancel.store(true, std::memory_order_release); }
 void ResetKvWaitCancel() { g_wait_cancel.store(false, std::memory_order_release); }
-std::atomic<bool>* KvWaitCancelFlag() { return &g_wait_cancel; }
 
 }  // namespace ephpm::php

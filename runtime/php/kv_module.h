@@ -4,15 +4,23 @@
 #define EPHPM_RUNTIME_PHP_KV_MODULE_H_
 
 struct _zend_module_entry;
+struct _zend_function_entry;
 
 namespace ephpm::php {
 
-// The module passed to php_module_startup() as the additional module. Its function table
-// includes the ephpm_test_* hooks only when SetTestHooksEnabled(true) was called before.
+// The module passed to php_module_startup() as the additional module.
 _zend_module_entry* EphpmModuleEntry();
-void SetTestHooksEnabled(bool enabled);
-// Joins the helper threads started by ephpm_test_* hooks (they touch the store); called by
-// EngineShutdown() so they never outlive the store.
+
+// Extra functions for our own test suites. Only the test binary (ephpm-test-hooks, built with
+// runtime/php/test_hooks.cc) installs them, from a static initializer, before main() runs; the
+// module registers them at startup. The `ephpm` binary never has them.
+struct TestHooks {
+  const _zend_function_entry* functions;
+  // Joins the helper threads the hooks started (they touch the store).
+  void (*stop_threads)();
+};
+void InstallTestHooks(const TestHooks* hooks);
+// Called by EngineShutdown() so hook threads never outlive the store. No-op without hooks.
 void StopTestHookThreads();
 
 }  // namespace ephpm::php

@@ -1,6 +1,6 @@
 // runtime/php/request_sapi.cc: the "fpm-fcgi" SAPI of `ephpm serve` (see request_sapi.h).
 //
-// Rules for this file (embedding-php.md section 11): a bailout is a longjmp, so no C++ object
+// Rules for this file (docs/embedding-php.md section 11): a bailout is a longjmp, so no C++ object
 // with a destructor may be live in a frame that a bailout crosses. The SAPI callbacks below only
 // touch plain data of the request context and call the ResponseWriter (which returns before we
 // call back into Zend). ExecuteRequest() keeps its C++ objects in the frame that owns the
@@ -374,7 +374,7 @@ void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* la
   zend_end_try();
 }
 
-// Requests in a row whose start-up failed or whose shutdown bailed out (embedding-php.md
+// Requests in a row whose start-up failed or whose shutdown bailed out (docs/embedding-php.md
 // section 10): the interpreter is then suspect; after kMaxSuspect of them the process exits so
 // the supervisor starts a fresh one.
 constexpr int kMaxSuspect = 3;

@@ -1,5 +1,5 @@
 // runtime/php/request_sapi.h: the SAPI `ephpm serve` runs HTTP requests through (SAPI name
-// "fpm-fcgi", so OPcache stays on; embedding-php.md sections 2, 5, 8, 10, 12, 13).
+// "fpm-fcgi", so OPcache stays on; docs/embedding-php.md sections 2, 5, 8, 10, 12, 13).
 //
 // Plain C++ interface (no PHP headers), used by runtime/http. Everything except the watchdog
 // runs on the one PHP thread of the process:
@@ -18,6 +18,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "runtime/version.h"
 
 namespace ephpm::kv {
 class Store;
@@ -78,7 +80,7 @@ struct RequestSapiOptions {
   std::vector<std::string> ini_overrides;  // "key=value", after the hard-coded INI
   std::string ini_file;                    // "" = Debian's embed php.ini
   uint64_t post_max_size = 8ull << 20;     // mirrors [server.request] max_body_size
-  std::string server_software = "ephpm";
+  std::string server_software = "ephpm/" EPHPM_VERSION;
   // Seconds the watchdog waits after a timeout for the PHP thread to come back before it gives
   // up on the interpreter and terminates the process (exit code 70) for the supervisor.
   int64_t watchdog_grace_seconds = 10;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `ephpm php` behaves like php-cli (exit codes, argv, -r/-d/-n/-c/-v/-m, stdin, STDIN/STDOUT/
 # STDERR, php.ini and extensions, config lookup), and Debian's PHPUnit 9.6 runs unchanged
-# under it (issue 3).
+# under it.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/build.sh release ephpm >/dev/null || { echo "build failed"; exit 1; }

@@ -15,7 +15,8 @@ use Symfony\Component\Cache\Marshaller\MarshallerInterface;
 use Symfony\Contracts\Cache\ItemInterface;
 
 /**
- * Behaviour the public suites do not check (symfony-adapter.md section 9), on the backend chosen by EPHPM_KV_BACKEND.
+ * Behaviour the public suites do not check (docs/symfony-adapter.md section 9), on the backend chosen by
+ * EPHPM_KV_BACKEND.
  */
 final class EphpmKvAdapterTest extends AdapterTestCase
 {

@@ -6,6 +6,7 @@ namespace Ephpm\Cache\Symfony\Tests\Unit;
 
 use Ephpm\Cache\Symfony\EphpmKvAdapter;
 use Ephpm\Cache\Symfony\KvOpsInterface;
+use Ephpm\Cache\Symfony\UnserializeMemo;
 use Ephpm\Cache\Symfony\Tests\Support\AdapterTestCase;
 use Ephpm\Cache\Symfony\Tests\Support\Backend;
 use Symfony\Component\Cache\Marshaller\DefaultMarshaller;
@@ -13,8 +14,9 @@ use Symfony\Component\Cache\Marshaller\MarshallerInterface;
 use Symfony\Contracts\Cache\ItemInterface;
 
 /**
- * The adapter reuses the unserialized value when the bytes read are identical to the bytes it unserialized before.
- * Reads must stay indistinguishable from a fresh unserialize().
+ * UnserializeMemo on its own (lookup/learn/isShareable/trimming), then through the adapter, which reuses the
+ * unserialized value when the bytes read are identical to the bytes it unserialized before: reads must stay
+ * indistinguishable from a fresh unserialize().
  */
 final class UnserializeMemoTest extends AdapterTestCase
 {
@@ -31,6 +33,79 @@ final class UnserializeMemoTest extends AdapterTestCase
         return parent::adapter($namespace, $defaultLifetime, $ops, $marshaller ?? new DefaultMarshaller(false));
     }
 
+    public function testAValueIsHandedOutFromTheThirdReadOfTheSameBytesOn(): void
+    {
+        $memo = new UnserializeMemo();
+        $raw = serialize(self::bigArray());
+        self::assertNull($memo->lookup('k', $raw), 'never read');
+        $memo->learn('k', $raw, unserialize($raw));
+        self::assertNull($memo->lookup('k', $raw), 'read once: only recorded');
+        $memo->learn('k', $raw, unserialize($raw));
+        self::assertNotNull($value = $memo->lookup('k', $raw), 'read twice: shared from now on');
+        self::assertSame(self::bigArray(), $value);
+        self::assertNull($memo->lookup('other', $raw), 'per key');
+    }
+
+    public function testChangedBytesAreNeverHandedOutAndStartOver(): void
+    {
+        $memo = new UnserializeMemo();
+        $x = serialize(self::bigArray('x'));
+        $y = serialize(self::bigArray('y'));
+        $memo->learn('k', $x, unserialize($x));
+        $memo->learn('k', $x, unserialize($x));
+        self::assertNull($memo->lookup('k', $y), 'other bytes under the same key');
+        $memo->learn('k', $y, unserialize($y));
+        self::assertNull($memo->lookup('k', $x), 'the old bytes are forgotten');
+        self::assertNull($memo->lookup('k', $y), 'the new bytes were read once only');
+        $memo->learn('k', $y, unserialize($y));
+        self::assertNotNull($value = $memo->lookup('k', $y));
+        self::assertSame(self::bigArray('y'), $value);
+    }
+
+    public function testIsShareable(): void
+    {
+        $big = self::bigArray();
+        self::assertTrue(UnserializeMemo::isShareable(serialize($big)), 'plain array');
+        self::assertTrue(UnserializeMemo::isShareable(serialize(str_repeat('s', 100))), 'long string');
+        self::assertFalse(UnserializeMemo::isShareable(serialize('tiny')), 'below MIN_BYTES');
+        self::assertFalse(
+            UnserializeMemo::isShareable(serialize(str_repeat('s', UnserializeMemo::MAX_BYTES))),
+            'above MAX_BYTES',
+        );
+        self::assertFalse(UnserializeMemo::isShareable(serialize(new \ArrayObject($big))), 'object at the top');
+        self::assertFalse(UnserializeMemo::isShareable(serialize($big + ['o' => new \stdClass()])), 'nested object');
+        $withRef = $big;
+        $withRef['alias'] = &$withRef['field1'];
+        self::assertFalse(UnserializeMemo::isShareable(serialize($withRef)), 'reference');
+        self::assertFalse(UnserializeMemo::isShareable("\0\0\0\2" . serialize($big)), 'igbinary header');
+    }
+
+    public function testValuesOutsideTheSizeRangeAreNotRecorded(): void
+    {
+        $memo = new UnserializeMemo();
+        $small = serialize('tiny');
+        for ($i = 0; $i < 3; ++$i) {
+            $memo->learn('k', $small, 'tiny');
+        }
+        self::assertNull($memo->lookup('k', $small));
+    }
+
+    public function testTrimmingForgetsTheOlderHalf(): void
+    {
+        $memo = new UnserializeMemo();
+        $raw = static fn (int $i): string => serialize(self::bigArray() + ['i' => $i]);
+        for ($i = 0; $i <= UnserializeMemo::MAX_ENTRIES; ++$i) {
+            $memo->learn("k$i", $raw($i), null);
+        }
+        // The (MAX_ENTRIES + 1)-th entry trimmed the memo to the newer half: k0 was forgotten, the last one was not.
+        $memo->learn('k0', $raw(0), unserialize($raw(0)));
+        $last = UnserializeMemo::MAX_ENTRIES;
+        $memo->learn("k$last", $raw($last), unserialize($raw($last)));
+        self::assertNull($memo->lookup('k0', $raw(0)), 'k0 starts over after trimming');
+        self::assertNotNull($value = $memo->lookup("k$last", $raw($last)), 'the newest entry was kept');
+        self::assertSame($last, \is_array($value) ? $value['i'] : null);
+    }
+
     public function testOnlyObjectAndReferenceFreeValuesAreMemoized(): void
     {
         $pool = $this->adapter('memo');
@@ -40,8 +115,11 @@ final class UnserializeMemoTest extends AdapterTestCase
         $pool->save($pool->getItem('object')->set(new \ArrayObject(self::bigArray())));
         $pool->save($pool->getItem('ref')->set($withRef));
         $pool->save($pool->getItem('small')->set('tiny'));
+        $memoOf = static fn (EphpmKvAdapter $pool): UnserializeMemo
+            => (fn (): UnserializeMemo => $this->memo)->call($pool);
         /** @return array{array<array-key, string>, array<array-key, bool>, array<array-key, mixed>} */
-        $memo = static fn (): array => (fn (): array => [$this->seen, $this->shareable, $this->shared])->call($pool);
+        $memo = static fn (): array
+            => (fn (): array => [$this->seen, $this->shareable, $this->shared])->call($memoOf($pool));
         $key = static fn (string $k): string => self::backendKeyOf($pool, $k);
 
         foreach (['plain', 'object', 'ref', 'small'] as $k) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ephpm php` behaves like php-cli for what scripts and test runners rely on (issue 3).
+# `ephpm php` behaves like php-cli for what scripts and test runners rely on.
 #   bash runtime/php/tests/cli_test.sh [path/to/ephpm]
 # Prints one line per failure and a last line "N passed, M failed".
 set -uo pipefail
@@ -9,7 +9,7 @@ PHP=${PHP:-/usr/bin/php}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-unset EPHPM_CONFIG EPHPM_TEST_HOOKS EPHPM_KV_SWEEPER PHPRC PHP_INI_SCAN_DIR
+unset EPHPM_CONFIG EPHPM_KV_SWEEPER PHPRC PHP_INI_SCAN_DIR
 
 passed=0
 failed=0
@@ -192,8 +192,18 @@ expect_rc 1 "unsupported -a"; expect_err_contains "not supported" "unsupported o
 
 run "$EPHPM"
 expect_rc 2 "ephpm without a subcommand is a usage error"; expect_err_contains "subcommand" "usage error message"
+# The version is set once, by project(VERSION) in CMakeLists.txt, and shows in all three places.
+version=$(sed -n 's/^project(ephpm VERSION \([0-9.]*\) .*/\1/p' "$ROOT/CMakeLists.txt")
+if [ -n "$version" ]; then ok; else bad "no project(ephpm VERSION x.y.z ...) line in CMakeLists.txt"; fi
 run "$EPHPM" --version
-expect_out "ephpm 0.1.0" "ephpm --version"
+expect_out "ephpm $version" "ephpm --version"
+run "$EPHPM" php -v
+expect_out_contains "(cli) (ephpm $version)" "php -v names the ephpm version"
+run "$EPHPM" php -r 'echo phpversion("ephpm");'
+expect_out "$version" "phpversion('ephpm')"
+run "$EPHPM" php -r 'phpinfo(INFO_MODULES);'
+expect_out_contains "ephpm support => enabled
+Version => $version" "phpinfo() shows the ephpm version"
 
 # --- PHP_BINARY and the ephpm-php multi-call link -----------------------------------------------
 run "$EPHPM" php -r 'echo basename(PHP_BINARY);'

@@ -1,5 +1,5 @@
 <?php
-// PHP-level contract suite for the ephpm_kv_* functions: shared/docs/kv-contract.md section 2
+// PHP-level contract suite for the ephpm_kv_* functions: docs/kv-contract.md section 2
 // (every function x missing / live / expired / persistent / binary / empty / wrong type /
 // overflow) and the PHP items of the section 6 checklist. Runs under `ephpm php` with the default
 // [kv] config (256MB, allkeys-lru, 64 shards) and the sweeper on. Each test starts from an

@@ -1,10 +1,12 @@
 <?php
-// Tests that need the ephpm_test_* hooks (EPHPM_TEST_HOOKS=1): a write from another thread of the
+// Tests that need the ephpm_test_* hooks (run under the test binary ephpm-test-hooks, built with
+// runtime/php/test_hooks.cc; the ephpm binary has no hooks): a write from another thread of the
 // same process, cancellation of a blocked wait (watchdog/shutdown path), watch-slot reclamation,
 // and the C++ exception boundary.
 
-test('test hooks are present only on request', function () {
-    check(function_exists('ephpm_test_set_after'), 'EPHPM_TEST_HOOKS=1 registers the hooks');
+test('the test binary registers the hooks in the ephpm module', function () {
+    check(function_exists('ephpm_test_set_after'), 'ephpm-test-hooks has ephpm_test_set_after');
+    check(in_array('ephpm_test_expire_cycle', get_extension_funcs('ephpm'), true), 'listed by get_extension_funcs');
 });
 
 test('wait is woken by a set from another thread', function () {

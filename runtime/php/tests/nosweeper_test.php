@@ -1,6 +1,6 @@
 <?php
 // Run with EPHPM_KV_SWEEPER=0: expired entries stay until touched, so these tests see the lazy
-// path of every function (kv-contract.md section 3 item 4).
+// path of every function (docs/kv-contract.md section 3 item 4).
 
 test('the sweeper is off', function () {
     ephpm_kv_set('x', 'v', 1);

@@ -32,11 +32,11 @@ function signatures_from_stub(string $file): array
 test('Reflection matches ephpm_kv.stub.php', function () {
     $stub = signatures_from_stub(dirname(__DIR__) . '/ephpm_kv.stub.php');
     same(17, count($stub), 'the stub declares 17 functions');
-    $real = array_values(array_filter(get_extension_funcs('ephpm'), fn ($f) => str_starts_with($f, 'ephpm_kv_')));
+    $real = get_extension_funcs('ephpm');
     $names = array_keys($stub);
     sort($names);
     sort($real);
-    same($names, $real, 'same function set as the extension');
+    same($names, $real, 'same function set as the extension (no ephpm_test_* hooks in ephpm)');
     foreach ($stub as $name => $expected) {
         if (!function_exists($name)) {
             check(false, "$name missing");

@@ -489,7 +489,7 @@ def front_controller_fallback(p):
     check(s["REMOTE_PORT"].isdigit(), "REMOTE_PORT")
     eq(s["GATEWAY_INTERFACE"], "CGI/1.1", "GATEWAY_INTERFACE")
     eq(s["REQUEST_SCHEME"], "http", "REQUEST_SCHEME")
-    check(s["SERVER_SOFTWARE"].startswith("ephpm"), "SERVER_SOFTWARE")
+    check(re.fullmatch(r"ephpm/\d+\.\d+\.\d+", s["SERVER_SOFTWARE"]) is not None, "SERVER_SOFTWARE = ephpm/<version>")
     eq(s["HTTP_HOST"], "example.com:8080", "HTTP_HOST")
     eq(s["REDIRECT_STATUS"], "200", "REDIRECT_STATUS")
     check("HTTPS" not in s, "no HTTPS")
@@ -1136,7 +1136,7 @@ def config_errors_exit_2(p):
 
 @test
 def config_file_not_a_regular_file_exit_2(p):
-    # Issue 17: /dev/zero was read until the OOM killer came, a FIFO hung for ever.
+    # /dev/zero was read until the OOM killer came, a FIFO hung for ever.
     fifo = os.path.join(CTX.workdir, "fifo.toml")
     os.mkfifo(fifo)
     big = os.path.join(CTX.workdir, "big.toml")

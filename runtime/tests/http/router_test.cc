@@ -1,4 +1,4 @@
-// ParseTarget (strict single decode) and Router (embedding-php.md section 14) on a temp tree.
+// ParseTarget (strict single decode) and Router (docs/embedding-php.md section 14) on a temp tree.
 #include "runtime/http/router.h"
 
 #include <gtest/gtest.h>
