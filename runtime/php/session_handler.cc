@@ -34,8 +34,8 @@
 #include <string_view>
 
 #include "runtime/kv/store.h"
-#include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
+#include "runtime/php/kv_binding.h"
 
 extern "C" {
 #include "ext/session/php_session.h"
@@ -123,7 +123,7 @@ bool Safely(F&& f) noexcept {
 LockOutcome AcquireLock(Store* store, std::string_view key, std::string_view token) noexcept {
   try {
     const int64_t deadline = NowMs() + g_lock_wait_seconds * 1000;
-    const std::atomic<bool>* cancel = ephpm::php::KvWaitCancelFlag();
+    const std::atomic<bool>* cancel = &ephpm::php::binding::g_wait_cancel;
     for (;;) {
       if (store->SetNx(key, token, g_lock_ttl_seconds)) return LockOutcome::kAcquired;
       if (NowMs() >= deadline) return LockOutcome::kTimedOut;
@@ -205,7 +205,7 @@ ZEND_COLD void WarnLockLost() {
 PS_OPEN_FUNC(ephpm) {
   (void)save_path;
   (void)session_name;
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr) return FAILURE;
   ReleaseLock(store, &g_state);  // left behind only if a previous close never ran
   PS_SET_MOD_DATA(&g_state);    // non-NULL, or PHP never calls close()
@@ -213,7 +213,7 @@ PS_OPEN_FUNC(ephpm) {
 }
 
 PS_CLOSE_FUNC(ephpm) {
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store != nullptr) ReleaseLock(store, &g_state);
   PS_SET_MOD_DATA(nullptr);
   return SUCCESS;
@@ -221,7 +221,7 @@ PS_CLOSE_FUNC(ephpm) {
 
 PS_READ_FUNC(ephpm) {
   (void)maxlifetime;  // reads never touch the TTL; write/update_timestamp set it
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr || PS_GET_MOD_DATA() == nullptr || ZSTR_LEN(key) > kMaxIdLength) {
     return FAILURE;
   }
@@ -271,7 +271,7 @@ PS_READ_FUNC(ephpm) {
 }
 
 PS_WRITE_FUNC(ephpm) {
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
   if (!HoldsLock(store, g_state, key)) {
     WarnLockLost();
@@ -285,7 +285,7 @@ PS_WRITE_FUNC(ephpm) {
 
 // session.lazy_write: the data did not change, so only the TTL moves.
 PS_UPDATE_TIMESTAMP_FUNC(ephpm) {
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
   if (!HoldsLock(store, g_state, key)) {
     WarnLockLost();
@@ -304,7 +304,7 @@ PS_UPDATE_TIMESTAMP_FUNC(ephpm) {
 }
 
 PS_DESTROY_FUNC(ephpm) {
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
   char buf[kDataPrefix.size() + kMaxIdLength];
   std::string_view data_key = KeyFor(kDataPrefix, key, buf);
@@ -320,7 +320,7 @@ PS_DESTROY_FUNC(ephpm) {
 // expired sessions nobody touches where no sweeper thread runs yet (`ephpm php`).
 PS_GC_FUNC(ephpm) {
   (void)maxlifetime;
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr) return -1;
   size_t reaped = 0;
   if (!Safely([&] {
@@ -336,7 +336,7 @@ PS_GC_FUNC(ephpm) {
 // With session.use_strict_mode, an id is accepted only when its session exists.
 PS_VALIDATE_SID_FUNC(ephpm) {
   (void)mod_data;
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
   char buf[kDataPrefix.size() + kMaxIdLength];
   std::string_view data_key = KeyFor(kDataPrefix, key, buf);
@@ -345,7 +345,7 @@ PS_VALIDATE_SID_FUNC(ephpm) {
 
 // PHP's own id generator, re-drawn if the id is already taken.
 PS_CREATE_SID_FUNC(ephpm) {
-  Store* store = ephpm::php::GetKvStore();
+  Store* store = ephpm::php::binding::g_store;
   for (int attempt = 0; attempt < 3; ++attempt) {
     zend_string* id = php_session_create_id(mod_data);
     if (id == nullptr || store == nullptr || ZSTR_LEN(id) > kMaxIdLength) return id;

@@ -12,8 +12,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-bash scripts/build.sh release ephpm >/dev/null || { echo "build failed"; exit 1; }
+bash scripts/build.sh release ephpm ephpm-test-hooks >/dev/null || { echo "build failed"; exit 1; }
 ephpm=$root/build/runtime/ephpm
+# The same program with the ephpm_test_* functions (cancelling waits): for the cancellation tests.
+hooks_bin=$root/build/runtime/ephpm-test-hooks
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -27,8 +29,8 @@ leg() { # leg LABEL CMD...
 }
 
 leg "session handler under ephpm php (EPHPM_KV_SWEEPER=0)" \
-  env -u EPHPM_CONFIG -C "$tmp" EPHPM_KV_SWEEPER=0 EPHPM_TEST_HOOKS=1 \
-  "$ephpm" php "$root/runtime/php/tests/run.php" "$root/runtime/php/tests/session_test.php"
+  env -u EPHPM_CONFIG -C "$tmp" EPHPM_KV_SWEEPER=0 \
+  "$hooks_bin" php "$root/runtime/php/tests/run.php" "$root/runtime/php/tests/session_test.php"
 leg "session handler under ephpm serve, workers = 2" python3 runtime/tests/http/sessions_e2e.py "$ephpm"
 
 # --- ephpm/symfony-bundle ------------------------------------------------------------------------------------------
@@ -40,9 +42,15 @@ composer_install() { # dir
     return 1
   fi
 }
+# Everything under `ephpm` (tests in a separate process re-run its PHP_BINARY, ephpm-php), then the group "hooks"
+# (cancelling a wait needs the ephpm_test_* functions) under ephpm-test-hooks.
 phpunit_leg() { # dir-with-vendor
-  (cd "$bundle" && EPHPM_TEST_HOOKS=1 EPHPM_BUNDLE_AUTOLOAD=$1/vendor/autoload.php \
-    "$ephpm" php -d zend.assertions=1 "$1/vendor/bin/phpunit" -c "$bundle/phpunit.xml.dist")
+  local bin group
+  for bin in "$ephpm" "$hooks_bin"; do
+    if [ "$bin" = "$ephpm" ]; then group=(--exclude-group hooks); else group=(--group hooks); fi
+    (cd "$bundle" && env -u EPHPM_CONFIG EPHPM_BUNDLE_AUTOLOAD=$1/vendor/autoload.php \
+      "$bin" php -d zend.assertions=1 "$1/vendor/bin/phpunit" -c "$bundle/phpunit.xml.dist" "${group[@]}") || return 1
+  done
 }
 if composer_install "$bundle"; then
   leg "symfony-bundle: PHPStan (level max) on src/" \

@@ -1,7 +1,8 @@
 <?php
 // The native session save handler `ephpm` (runtime/php/session_handler.cc) under `ephpm php`.
-// Run by scripts/suites/55-sessions-locks.sh with EPHPM_KV_SWEEPER=0 and EPHPM_TEST_HOOKS=1: no
-// sweeper thread, so expiry and lock take-over must work without one; forked children share the
+// Run by scripts/suites/55-sessions-locks.sh under build/runtime/ephpm-test-hooks (ephpm plus the
+// ephpm_test_* functions) with EPHPM_KV_SWEEPER=0: no sweeper thread, so expiry and lock
+// take-over must work without one; forked children share the
 // store (MAP_SHARED), so they are the concurrent requests.
 
 ini_set('session.use_cookies', '0');

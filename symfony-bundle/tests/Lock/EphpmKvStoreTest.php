@@ -141,8 +141,14 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
         $store->delete($key);
     }
 
+    /**
+     * Needs the test build (`ephpm-test-hooks php`): suite 55 runs the group "hooks" there, the rest under `ephpm`.
+     *
+     * @group hooks
+     */
     public function testCancelledWaitThrows(): void
     {
+        $this->assertTrue(\function_exists('ephpm_test_cancel_waits_after'), 'run under build/runtime/ephpm-test-hooks (cancels waits)');
         $resource = uniqid(__METHOD__, true);
         ephpm_kv_set('lock:' . $resource, 'someone-else', 60);
         ephpm_test_cancel_waits_after(100);
