@@ -142,8 +142,8 @@ TEST(ConfigServer, DocumentRootRules) {
   Config c;
   ASSERT_TRUE(Parse("[server]\ndocument_root = \"/var/www/../www/html/\"\n", &c).ok);
   EXPECT_EQ(c.server.document_root, "/var/www/html");
-  ASSERT_TRUE(Parse("[server]\ndocument_root = \"../shared/public\"\n", &c).ok);
-  EXPECT_EQ(c.server.document_root, "/srv/shared/public");
+  ASSERT_TRUE(Parse("[server]\ndocument_root = \"../common/public\"\n", &c).ok);
+  EXPECT_EQ(c.server.document_root, "/srv/common/public");
   ExpectError("[server]\ndocument_root = \"\"\n",
               "ephpm.toml: [server] document_root: must not be empty");
   ExpectError("[server]\ndocument_root = [\"a\"]\n",
