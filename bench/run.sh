@@ -7,15 +7,16 @@
 #   2. store vs map + mutex (kv_bench)          4. phpredis / Memcached from PHP (bench/all/net_clients.php)
 #   3. native ephpm_kv_* vs APCu / array        5. Symfony adapters          6. HTTP (wrk; with the Symfony app
 #                                                                              in worker / classic mode vs php-fpm)
-#   7. memory per entry vs redis-server         8. bench/all/report.py -> latest.md + *.png
+#   7. memory per entry vs redis-server         8. sessions and locks vs Redis / files / flock
+#   9. bench/all/report.py -> latest.md + *.png
 #
 # Every server (redis-server, memcached, nginx, php-fpm, ephpm serve, php -S) is started by the
 # scripts on a free 127.0.0.1 port and stopped by pid. Raw data and logs: bench/results/raw/latest/.
-# The sub-scripts also rewrite their own reports (bench/results/{kv-memory,php-native,symfony,http}.md).
+# The sub-scripts also rewrite their own reports (bench/results/{kv-memory,php-native,symfony,http,sessions-locks}.md).
 #
 # Knobs (environment):
 #   BENCH_RUNS=5          runs per figure (median, min–max shown)
-#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory (the report still runs)
+#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory,sessions (the report still runs)
 #   QUICK=1               smoke test: short runs everywhere (numbers are not meaningful)
 #   KV_MIN_TIME=0.1       seconds per kv_bench repetition
 #   BENCH_ITER=500000 BENCH_ITER_64K=50000 BENCH_WARMUP=50000 BENCH_STARTUP_RUNS=20   (php-native)
@@ -164,6 +165,11 @@ memory() {
   done
 }
 
+sessions() {
+  BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/sessions-locks/run.sh || return
+  cp bench/results/raw/sessions-locks.json "$raw/sessions-locks.json"
+}
+
 say "make bench: $runs runs per figure$([ "${QUICK:-0}" = 1 ] && echo ' (QUICK smoke run)'); load $(load1)"
 step build build
 if [ ! -x "$ephpm" ]; then
@@ -176,6 +182,7 @@ want net && step net net
 want symfony && step symfony symfony
 want http && step http http
 want memory && step memory memory
+want sessions && step sessions sessions
 
 say "report: latest.md and plots"
 python3 bench/all/report.py "$raw" "$root/bench/results"

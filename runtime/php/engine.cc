@@ -14,6 +14,7 @@
 
 #include "runtime/php/php_headers.h"
 #include "runtime/php/kv_module.h"
+#include "runtime/php/session_handler.h"
 
 namespace ephpm::php {
 namespace {
@@ -26,7 +27,9 @@ sapi_module_struct* g_module = nullptr;
 // The additional module is registered by php_module_startup() itself, so every SAPI gets the
 // `ephpm` extension the same way (docs/embedding-php.md section 3).
 int EngineModuleStartup(sapi_module_struct* module) {
-  return php_module_startup(module, EphpmModuleEntry()) == SUCCESS ? SUCCESS : FAILURE;
+  zend_module_entry* ephpm_module = EphpmModuleEntry();
+  InstallSessionHandler(ephpm_module);  // session.save_handler = ephpm
+  return php_module_startup(module, ephpm_module) == SUCCESS ? SUCCESS : FAILURE;
 }
 
 // "key" means "key=1" (php -d semantics). Lines are otherwise passed through verbatim: callers

@@ -1,6 +1,7 @@
 // runtime/php/kv_binding.h: the boundary rules every native function of the `ephpm` extension
 // follows (docs/embedding-php.md sections 4 and 11), shared by kv_functions.cc (the ephpm_kv_*
-// functions) and test_hooks.cc (the ephpm_test_* hooks of the test binary).
+// functions), test_hooks.cc (the ephpm_test_* hooks of the test binary) and session_handler.cc
+// (the `ephpm` session save handler).
 //
 //  * Arguments are parsed with the normal ZPP macros (TypeError / ArgumentCountError come from
 //    PHP itself). Keys are read as zend_string (length-aware, never strlen) and a key longer than
@@ -18,6 +19,7 @@
 
 #include <stdint.h>
 
+#include <atomic>
 #include <new>
 #include <string_view>
 
@@ -28,6 +30,8 @@ namespace ephpm::php::binding {
 
 // The store behind the functions (SetKvStore()); only the PHP thread reads it.
 extern ephpm::kv::Store* g_store;
+// The cancel flag every Store::Wait of the PHP thread passes (CancelKvWaits() / ResetKvWaitCancel()).
+extern std::atomic<bool> g_wait_cancel;
 
 enum GuardResult { kGuardOk = 0, kGuardNoMemory = 1, kGuardInternal = 2 };
 

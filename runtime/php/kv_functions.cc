@@ -20,6 +20,7 @@
 
 namespace ephpm::php::binding {
 ephpm::kv::Store* g_store = nullptr;
+std::atomic<bool> g_wait_cancel{false};
 }  // namespace ephpm::php::binding
 
 namespace {
@@ -28,6 +29,7 @@ using ephpm::kv::kMaxKeyLength;
 using ephpm::kv::Store;
 using ephpm::php::binding::ClampToLong;
 using ephpm::php::binding::g_store;
+using ephpm::php::binding::g_wait_cancel;
 using ephpm::php::binding::Guard;
 using ephpm::php::binding::kGuardInternal;
 using ephpm::php::binding::kGuardNoMemory;
@@ -36,7 +38,6 @@ using ephpm::php::binding::ThrowNoStore;
 using ephpm::php::binding::ThrowStoreFailure;
 using ephpm::php::binding::View;
 
-std::atomic<bool> g_wait_cancel{false};
 const ephpm::php::TestHooks* g_test_hooks = nullptr;
 
 // Values are copied out of the store here (under the shard lock, by the store), then into a PHP
