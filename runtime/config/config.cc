@@ -281,8 +281,13 @@ class Loader {
         if (!Size(T, k, node, 1, 1ull << 30, &s.max_body_size)) return;
       } else if (k == "max_header_size") {
         if (!Size(T, k, node, 1024, 1ull << 20, &s.max_header_size)) return;
+      } else if (k == "body_buffer_size") {
+        if (!Size(T, k, node, 1024, 1ull << 30, &s.body_buffer_size)) return;
+      } else if (k == "max_buffered_bodies") {
+        if (!Size(T, k, node, 1024, 1ull << 40, &s.max_buffered_bodies)) return;
       } else {
-        return Unknown(T, k, "max_body_size, max_header_size");
+        return Unknown(T, k,
+                       "max_body_size, max_header_size, body_buffer_size, max_buffered_bodies");
       }
     }
   }

@@ -56,6 +56,12 @@ struct ServerConfig {
   // [server.request]
   uint64_t max_body_size = 8ull << 20;    // 413 above this
   uint64_t max_header_size = 8ull << 10;  // 431 above this (request line + all headers)
+  // A body larger than this is written to an unlinked temp file while it is read (nginx's
+  // client_body_buffer_size); smaller ones stay in memory.
+  uint64_t body_buffer_size = 64ull << 10;
+  // Bytes of request bodies held in memory across all connections of a worker process; a body
+  // that would go beyond it gets 503 + Retry-After.
+  uint64_t max_buffered_bodies = 64ull << 20;
   // [server.timeouts], seconds
   double header_read_timeout = 10;  // from the first byte of a request to the end of its headers
   double idle_timeout = 60;         // keep-alive wait for the next request

@@ -44,7 +44,7 @@ struct RequestSource {
   // Header lines in arrival order, names as received, duplicates kept.
   std::vector<std::pair<std::string, std::string>> headers;
   bool has_body = false;  // Content-Length or chunked framing, even when empty
-  std::string body;
+  php::RequestBody body;
   double request_time = 0;  // seconds since the epoch
 };
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "runtime/config/config.h"
+#include "runtime/http/body_spool.h"
 #include "runtime/http/server.h"
 
 namespace ephpm::http {
@@ -47,7 +48,7 @@ using asio::awaitable;
 using asio::redirect_error;
 using asio::use_awaitable;
 
-using RequestParser = bhttp::request_parser<bhttp::string_body>;
+using RequestParser = bhttp::request_parser<SpoolBody>;
 
 // What Server::Drain may see of a connection (read and written on the connection's
 // io_context only).
@@ -133,7 +134,7 @@ struct Server::Impl {
   awaitable<bool> Respond(beast::tcp_stream& stream, RequestParser& parser,
                           const tcp::endpoint& local, const tcp::endpoint& remote, SessionCtl* ctl,
                           bool& keep_alive, int* status, uint64_t* bytes);
-  awaitable<bool> ServeStatic(beast::tcp_stream& stream, bhttp::request<bhttp::string_body>& req,
+  awaitable<bool> ServeStatic(beast::tcp_stream& stream, bhttp::request<SpoolBody>& req,
                               const Route& route, unsigned version, bool& keep_alive, bool head,
                               int* status, uint64_t* bytes);
   awaitable<bool> SendError(beast::tcp_stream& stream, int status, unsigned version,

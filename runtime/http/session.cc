@@ -7,7 +7,8 @@
 // hands PHP requests to the PHP thread (php_exchange.cc). The next request is read only after
 // the response is written, so pipelined requests are answered in order. Every limit of the
 // configuration is enforced here: header size and read time (431, 408), body size (413, also
-// before `100 Continue`), idle keep-alive time.
+// before `100 Continue`), bodies in memory (body_spool.h: a temp file above body_buffer_size,
+// 503 beyond max_buffered_bodies), idle keep-alive time.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ namespace ephpm::http {
 namespace {
 
 // The fields CheckFraming() decides on; views into req.
-RequestHead FramingFields(const bhttp::request<bhttp::string_body>& req) {
+RequestHead FramingFields(const bhttp::request<SpoolBody>& req) {
   RequestHead head;
   head.version = req.version();
   for (const auto& f : req) {
@@ -192,6 +193,12 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
     co_return false;
   }
   if (parser.is_done()) co_return true;
+  // Before 100 Continue: a body that would go beyond max_buffered_bodies is not read.
+  if (!SpoolBody::Prepare(req.body(), sc.body_buffer_size, sc.max_buffered_bodies,
+                          parser.content_length())) {
+    co_await SendError(stream, 503, version, false, head);
+    co_return false;
+  }
   auto expect = req[bhttp::field::expect];
   if (!expect.empty()) {
     if (!IEquals(std::string_view(expect.data(), expect.size()), "100-continue")) {
@@ -211,6 +218,10 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       co_await SendError(stream, 413, version, false, head);
+    } else if (ec == SpoolBody::OverBudget()) {  // a chunked body past max_buffered_bodies
+      co_await SendError(stream, 503, version, false, head);
+    } else if (ec == SpoolBody::SpoolFailed()) {
+      co_await SendError(stream, 500, version, false, head);
     } else if (ec == beast::error::timeout) {
       co_await SendError(stream, 408, version, false, head);
     } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
@@ -270,7 +281,7 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
 }
 
 awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
-                                          bhttp::request<bhttp::string_body>& req,
+                                          bhttp::request<SpoolBody>& req,
                                           const Route& route, unsigned version, bool& keep_alive,
                                           bool head, int* status, uint64_t* bytes) {
   int fd = ::open(route.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

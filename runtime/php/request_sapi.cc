@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -226,12 +227,29 @@ int SendHeaders(sapi_headers_struct* sapi_headers) {
   return SAPI_HEADER_SENT_SUCCESSFULLY;
 }
 
+}  // namespace
+
+size_t RequestBody::Read(uint64_t offset, char* buffer, size_t count) const {
+  uint64_t left = offset < size() ? size() - offset : 0;
+  size_t n = static_cast<size_t>(std::min<uint64_t>(count, left));
+  if (n == 0) return 0;
+  if (fd < 0) {
+    memcpy(buffer, memory.data() + offset, n);
+    return n;
+  }
+  ssize_t got;
+  do {
+    got = pread(fd, buffer, n, static_cast<off_t>(offset));
+  } while (got < 0 && errno == EINTR);
+  return got > 0 ? static_cast<size_t>(got) : 0;
+}
+
+namespace {
+
 size_t ReadPost(char* buffer, size_t count) {
   RequestContext* ctx = g_ctx;
   if (ctx == nullptr) return 0;
-  const std::string& body = ctx->info->body;
-  size_t n = std::min(count, body.size() - ctx->body_read);
-  memcpy(buffer, body.data() + ctx->body_read, n);
+  size_t n = ctx->info->body.Read(ctx->body_read, buffer, count);
   ctx->body_read += n;
   return n;
 }

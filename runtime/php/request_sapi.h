@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,21 @@ class Store;
 }
 
 namespace ephpm::php {
+
+// A request body as the I/O thread read it: in memory, or, above [server.request]
+// body_buffer_size, in an unlinked temp file (`fd`, read with pread). `hold` keeps alive what
+// must last as long as the request: the file (it closes `fd`) and the body's share of the
+// process-wide count of buffered body bytes (runtime/http/body_spool.h).
+struct RequestBody {
+  std::string memory;
+  int fd = -1;
+  uint64_t file_size = 0;
+  std::shared_ptr<void> hold;
+
+  uint64_t size() const { return fd >= 0 ? file_size : memory.size(); }
+  // Copies up to `count` bytes from `offset`; 0 at the end (or on a read error).
+  size_t Read(uint64_t offset, char* buffer, size_t count) const;
+};
 
 // Everything $_SERVER and SG(request_info) are built from (section 13). Filled by the I/O thread.
 struct RequestInfo {
@@ -46,7 +62,7 @@ struct RequestInfo {
   std::string remote_port;
   // Request headers in arrival order, names as received. Duplicates appear several times.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;  // fully buffered (Content-Length or de-chunked)
+  RequestBody body;  // fully read (Content-Length or de-chunked) before PHP runs
   bool has_body = false;
   double request_time = 0;  // seconds since the epoch (REQUEST_TIME_FLOAT)
 };

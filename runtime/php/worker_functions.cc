@@ -311,8 +311,19 @@ ZEND_METHOD(Ephpm_Worker_Envelope, files) {
 ZEND_METHOD(Ephpm_Worker_Envelope, rawBody) {
   ZEND_PARSE_PARAMETERS_NONE();
   const RequestInfo* info = EnvelopeRequest(ZEND_THIS);
-  if (info == nullptr) RETURN_EMPTY_STRING();
-  RETURN_STRINGL(info->body.data(), info->body.size());
+  if (info == nullptr || info->body.size() == 0) RETURN_EMPTY_STRING();
+  // The body may be in a temp file (body_buffer_size): read it into the string.
+  size_t size = static_cast<size_t>(info->body.size());
+  zend_string* s = zend_string_alloc(size, 0);
+  size_t got = 0;
+  while (got < size) {
+    size_t n = info->body.Read(got, ZSTR_VAL(s) + got, size - got);
+    if (n == 0) break;
+    got += n;
+  }
+  ZSTR_VAL(s)[got] = '\0';
+  ZSTR_LEN(s) = got;
+  RETURN_NEW_STR(s);
 }
 
 ZEND_METHOD(Ephpm_Worker_Envelope, bodyStream) {
@@ -320,8 +331,13 @@ ZEND_METHOD(Ephpm_Worker_Envelope, bodyStream) {
   const RequestInfo* info = EnvelopeRequest(ZEND_THIS);
   php_stream* stream = php_stream_temp_create(TEMP_STREAM_DEFAULT, 2 * 1024 * 1024);
   if (stream == nullptr) RETURN_FALSE;
-  if (info != nullptr && !info->body.empty()) {
-    php_stream_write(stream, info->body.data(), info->body.size());
+  if (info != nullptr && info->body.size() > 0) {
+    char buffer[64 * 1024];
+    uint64_t offset = 0;
+    while (size_t n = info->body.Read(offset, buffer, sizeof buffer)) {
+      php_stream_write(stream, buffer, n);
+      offset += n;
+    }
     php_stream_seek(stream, 0, SEEK_SET);
   }
   php_stream_to_zval(stream, return_value);

@@ -198,7 +198,7 @@ TEST(ConfigServer, UnknownKeysAreErrors) {
               "[server.request], [server.timeouts])");
   ExpectError("[server.request]\nmax_bodysize = 1\n",
               "ephpm.toml: [server.request] max_bodysize: unknown key (expected one of: "
-              "max_body_size, max_header_size)");
+              "max_body_size, max_header_size, body_buffer_size, max_buffered_bodies)");
   ExpectError("[server.timeouts]\nread = 1\n",
               "ephpm.toml: [server.timeouts] read: unknown key (expected one of: header_read, "
               "idle, request)");
@@ -219,6 +219,29 @@ TEST(ConfigServer, PhpQueueSize) {
               "ephpm.toml: [server] php_queue_size: value 0 out of range (1..65536)");
   ExpectError("[server]\nphp_queue_size = \"8\"\n",
               "ephpm.toml: [server] php_queue_size: expected an integer, got string");
+}
+
+TEST(ConfigServer, BodyBuffering) {
+  Config c;
+  ASSERT_TRUE(Parse("", &c).ok);
+  EXPECT_EQ(c.server.body_buffer_size, 64u << 10);
+  EXPECT_EQ(c.server.max_buffered_bodies, 64u << 20);
+  ASSERT_TRUE(Parse("[server.request]\nbody_buffer_size = \"1MB\"\n"
+                    "max_buffered_bodies = \"2GB\"\n",
+                    &c)
+                  .ok);
+  EXPECT_EQ(c.server.body_buffer_size, 1u << 20);
+  EXPECT_EQ(c.server.max_buffered_bodies, 2ull << 30);
+  ExpectError("[server.request]\nbody_buffer_size = 100\n",
+              "ephpm.toml: [server.request] body_buffer_size: size 100 bytes out of range "
+              "(1024..1073741824 bytes)");
+  ExpectError("[server.request]\nmax_buffered_bodies = 0\n",
+              "ephpm.toml: [server.request] max_buffered_bodies: size 0 bytes out of range "
+              "(1024..1099511627776 bytes)");
+  ExpectErrorPrefix("[server.request]\nmax_buffered_bodies = \"64M\"\n",
+                    "ephpm.toml: [server.request] max_buffered_bodies: invalid size \"64M\"");
+  ExpectErrorPrefix("[server.request]\nbody_buffer_size = true\n",
+              "ephpm.toml: [server.request] body_buffer_size: expected a size");
 }
 
 TEST(ConfigServer, SizeErrors) {

@@ -1119,6 +1119,101 @@ def base_config(docroot, extra="", php_extra=""):
             '[php]\nmax_execution_time = 10\n%s\n[kv]\nmemory_limit = "16MB"\n' % (docroot, extra, php_extra))
 
 
+def md5hex(b):
+    return hashlib.md5(b).hexdigest()
+
+
+@test
+def large_bodies_reach_php_intact(p):
+    # Bodies above body_buffer_size (64 KB here) go to a temp file while they are read; PHP
+    # reads them from there: php://input, $_POST, multipart uploads, chunked bodies.
+    cfg = base_config(CTX.docroot, '[server.request]\nmax_body_size = "16MB"\nbody_buffer_size = "64KB"\n',
+                      'workers = 1\n[php.ini]\nupload_max_filesize = "16M"')
+    srv = Server(CTX.binary, CTX.workdir, cfg, "bigbody")
+    srv.start()
+    try:
+        data = os.urandom(5 << 20)
+        r = request(srv.port, "PUT", "/body_md5.php", body=data, timeout=60)
+        d = r.json()
+        eq((d["input_len"], d["input_md5"], d["content_length"]), (len(data), md5hex(data), str(len(data))),
+           "php://input of a 5 MB body")
+        text = data.hex()[: 5 << 20].encode()
+        form = b"f=" + text + b"&g=1"
+        r = request(srv.port, "POST", "/body_md5.php", body=form, timeout=60,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+        eq(r.json()["post_md5"], md5hex(text), "$_POST field of a 5 MB form")
+        boundary = "----ephpmbig"
+        body = (("--%s\r\nContent-Disposition: form-data; name=\"up\"; filename=\"f.bin\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n" % boundary).encode()
+                + data + ("\r\n--%s--\r\n" % boundary).encode())
+        r = request(srv.port, "POST", "/body_md5.php", body=body, timeout=60,
+                    headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+        f = r.json()["files"]["up"]
+        eq((f["size"], f["error"], f["md5"]), (len(data), 0, md5hex(data)), "5 MB multipart upload")
+        # Chunked: the server cannot know the size up front; it spills once past 64 KB.
+        c = Conn(srv.port, timeout=60)
+        try:
+            c.send(b"POST /body_md5.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                   b"Connection: close\r\n\r\n")
+            for i in range(0, len(data), 300000):
+                piece = data[i:i + 300000]
+                c.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            c.send(b"0\r\n\r\n")
+            d = c.read_response().json()
+        finally:
+            c.close()
+        eq((d["input_len"], d["input_md5"]), (len(data), md5hex(data)), "php://input of a chunked 5 MB body")
+        # Small bodies stay in memory and are read the same way.
+        r = request(srv.port, "PUT", "/body_md5.php", body=b"small")
+        eq(r.json()["input_md5"], md5hex(b"small"), "small body")
+    finally:
+        srv.stop(signal.SIGKILL)
+
+
+@test
+def buffered_bodies_cap_503(p):
+    # body_buffer_size 4 MB keeps 1 MB bodies in memory; max_buffered_bodies 1.5 MB lets one at a
+    # time be buffered: a second one arriving while the first is held gets 503 + Retry-After,
+    # before its body is read; a small body still passes.
+    cfg = base_config(CTX.docroot, '[server.request]\nmax_body_size = "8MB"\nbody_buffer_size = "4MB"\n'
+                      'max_buffered_bodies = "1536KB"\n', "workers = 1")
+    srv = Server(CTX.binary, CTX.workdir, cfg, "bodycap")
+    srv.start()
+    try:
+        big = os.urandom(1 << 20)
+        hold = Conn(srv.port, timeout=30)  # its 1 MB is counted from its headers until it ends
+        hold.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big) + big[:1000])
+        time.sleep(0.5)
+        r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
+        eq(r.status, 503, "a second 1 MB body beyond max_buffered_bodies")
+        eq(r.header("retry-after"), "1", "Retry-After")
+        r = request(srv.port, "PUT", "/body_md5.php", body=b"x" * 1000)
+        eq(r.status, 200, "a small body passes")
+        eq(r.json()["input_md5"], md5hex(b"x" * 1000), "small body intact")
+        # A chunked body counted as it grows: 503 once it passes the cap.
+        c = Conn(srv.port, timeout=30)
+        try:
+            c.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try:
+                for i in range(0, len(big), 65536):
+                    c.send(b"%x\r\n" % 65536 + big[i:i + 65536] + b"\r\n")
+                c.send(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server answered and closed
+            eq(c.read_response().status, 503, "a chunked body past the cap")
+        finally:
+            c.close()
+        hold.send(big[1000:])
+        d = hold.read_response().json()
+        hold.close()
+        eq(d["input_md5"], md5hex(big), "the held body completes intact")
+        r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
+        eq(r.status, 200, "the count was given back when the request ended")
+        eq(r.json()["input_md5"], md5hex(big), "1 MB in-memory body intact")
+    finally:
+        srv.stop(signal.SIGKILL)
+
+
 @test
 def queue_full_503(p):
     # One PHP worker process, so that one queue of 1 is the whole capacity.

@@ -91,7 +91,7 @@ RequestSource Source() {
   s.remote_port = 54321;
   s.headers = {{"Host", "example.com:9000"}, {"X-A", "1"}, {"x-a", "2"}};
   s.has_body = true;
-  s.body = "payload";
+  s.body.memory = "payload";
   s.request_time = 1700000000.25;
   return s;
 }
@@ -126,7 +126,7 @@ TEST(BuildRequestInfo, CopiesRequestAndRoute) {
   EXPECT_EQ(info.headers[2], (std::pair<std::string, std::string>{"x-a", "2"}))
       << "duplicates kept in order, names as received";
   EXPECT_TRUE(info.has_body);
-  EXPECT_EQ(info.body, "payload");
+  EXPECT_EQ(info.body.memory, "payload");
   EXPECT_DOUBLE_EQ(info.request_time, 1700000000.25);
 }
 
@@ -134,12 +134,12 @@ TEST(BuildRequestInfo, Http10AndEmptyBody) {
   RequestSource s = Source();
   s.version = 10;
   s.has_body = false;
-  s.body.clear();
+  s.body.memory.clear();
   php::RequestInfo info = BuildRequestInfo(std::move(s), PhpRoute());
   EXPECT_EQ(info.protocol, "HTTP/1.0");
   EXPECT_EQ(info.proto_num, 1000);
   EXPECT_FALSE(info.has_body);
-  EXPECT_EQ(info.body, "");
+  EXPECT_EQ(info.body.memory, "");
 }
 
 std::pair<std::string, std::string> ServerNamePort(
