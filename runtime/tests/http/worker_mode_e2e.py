@@ -442,6 +442,12 @@ def ephpm_envelope_primitives(p):
         eq((d["raw"], d["stream"]), ("the body", "the body"), "rawBody(), bodyStream()")
         eq(d["previous"], None, "first request")
         eq(d["superglobal_get"], {"q": "1", "r": ["2"]}, "superglobals are populated too")
+        # 2 MB is above body_buffer_size (64 KB): the body is in a temp file, read from there.
+        big = os.urandom(1 << 20).hex()
+        r = request(srv.port, "POST", "/big", body=big, headers={"Content-Type": "text/plain"}, timeout=60)
+        d = r.json()
+        eq((len(d["raw"]), d["raw"] == big, d["stream"] == big), (len(big), True, True),
+           "rawBody(), bodyStream() of a 2 MB body")
         d2 = get(srv.port, "/second?z=9").json()
         eq(d2["previous"], [[], "", []], "a stale Envelope reads as empty, never the next request")
         r = get(srv.port, "/?echo=1")
