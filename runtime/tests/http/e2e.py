@@ -1214,6 +1214,61 @@ def buffered_bodies_cap_503(p):
         srv.stop(signal.SIGKILL)
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@test
+def slow_large_bodies_do_not_grow_rss(p):
+    # 20 connections each send 4 MB slowly: the bodies are in temp files, not in the worker's
+    # memory (80 MB if they were buffered).
+    cfg = base_config(CTX.docroot, '[server.request]\nmax_body_size = "8MB"\n', "workers = 1")
+    srv = Server(CTX.binary, CTX.workdir, cfg, "slowbodies")
+    srv.start()
+    conns = []
+    try:
+        get(srv.port, "/hello.php")
+        before = rss_kb(srv.proc.pid)
+        data = os.urandom(4 << 20)
+        for _ in range(20):
+            c = Conn(srv.port, timeout=60)
+            c.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(data))
+            conns.append(c)
+        step, sent = 256 << 10, 0
+        while sent < len(data) - step:  # all but the last piece, round-robin
+            for c in conns:
+                c.send(data[sent:sent + step])
+            sent += step
+            time.sleep(0.02)
+        time.sleep(0.5)
+        held = rss_kb(srv.proc.pid)
+        spooled = 0
+        fd_dir = "/proc/%d/fd" % srv.proc.pid
+        for fd in os.listdir(fd_dir):
+            try:
+                if os.readlink(os.path.join(fd_dir, fd)).endswith("(deleted)"):
+                    spooled += 1
+            except OSError:
+                pass
+        print("    RSS %d KB before, %d KB with 20 x 4 MB bodies in flight (+%d KB); %d temp files"
+              % (before, held, held - before, spooled))
+        check(spooled >= 20, "each body is in an unlinked temp file: %d" % spooled)
+        check(held - before < 40 * 1024, "RSS grew by %d KB" % (held - before))
+        for c in conns:
+            c.send(data[sent:])
+        for c in conns:
+            eq(c.read_response().json()["input_md5"], md5hex(data), "slow 4 MB body intact")
+    finally:
+        for c in conns:
+            c.close()
+        srv.stop(signal.SIGKILL)
+
+
 @test
 def queue_full_503(p):
     # One PHP worker process, so that one queue of 1 is the whole capacity.
