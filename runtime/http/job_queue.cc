@@ -30,11 +30,7 @@ std::unique_ptr<PhpJob> JobQueue::Pop() {
   sleeping_ = true;
   cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
   sleeping_ = false;
-  if (jobs_.empty()) return nullptr;
-  auto job = std::move(jobs_.front());
-  jobs_.pop_front();
-  pending_.store(jobs_.size(), std::memory_order_release);
-  return job;
+  return TakeFrontLocked();
 }
 
 std::unique_ptr<PhpJob> JobQueue::PopUntil(std::chrono::steady_clock::time_point deadline,
@@ -44,6 +40,10 @@ std::unique_ptr<PhpJob> JobQueue::PopUntil(std::chrono::steady_clock::time_point
   cv_.wait_until(lock, deadline, [&] { return closed_ || !jobs_.empty(); });
   sleeping_ = false;
   *closed = closed_ && jobs_.empty();
+  return TakeFrontLocked();
+}
+
+std::unique_ptr<PhpJob> JobQueue::TakeFrontLocked() {
   if (jobs_.empty()) return nullptr;
   auto job = std::move(jobs_.front());
   jobs_.pop_front();

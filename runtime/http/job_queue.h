@@ -40,6 +40,9 @@ class JobQueue {
   size_t size();
 
  private:
+  // The front job or nullptr when empty; mu_ held.
+  std::unique_ptr<PhpJob> TakeFrontLocked();
+
   const size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;

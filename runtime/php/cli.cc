@@ -6,6 +6,7 @@
 // requests. RunPlan() keeps no object with a destructor on its stack, because PHP may longjmp
 // (bailout) back to the zend_try in that frame.
 #include "runtime/php/cli.h"
+#include "runtime/php/cli_args.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -41,8 +42,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // What to run (plain data: RunPlan must not own C++ objects)
 // ---------------------------------------------------------------------------------------------
-
-enum class Mode { kScript, kStdin, kCode, kLint, kVersion, kModules, kInfo, kIniList };
 
 struct CliPlan {
   Mode mode = Mode::kScript;
@@ -315,202 +314,6 @@ int RunPlan(const CliPlan* plan, const char* ini_path_for_display) {
   // after shutdown so exit() in a shutdown function counts.
   if (exit_status == 0) exit_status = EG(exit_status);
   return exit_status;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Argument parsing (php-cli compatible subset)
-// ---------------------------------------------------------------------------------------------
-
-struct CliArgs {
-  Mode mode = Mode::kScript;
-  bool mode_set = false;
-  std::string code;
-  std::string script;
-  bool script_set = false;
-  std::vector<std::string> ini;  // -d lines, already quoted like php-cli
-  std::string ini_path;          // -c
-  bool ini_ignore = false;       // -n
-  std::vector<std::string> script_args;
-  bool help = false;
-};
-
-void PrintUsage(FILE* out) {
-  fputs(
-      "Usage: ephpm php [options] [-f] <file> [--] [args...]\n"
-      "   ephpm php [options] -r <code> [--] [args...]\n"
-      "   ephpm php [options] -- [args...]          (script read from stdin)\n"
-      "\n"
-      "  -c <path>|<file> Look for php.ini file in this directory / use this file\n"
-      "  -n               No configuration (ini) files will be used\n"
-      "  -d foo[=bar]     Define INI entry foo with value 'bar'\n"
-      "  -f <file>        Parse and execute <file>\n"
-      "  -h               This help\n"
-      "  -i               PHP information\n"
-      "  -l               Syntax check only (lint)\n"
-      "  -m               Show compiled in modules\n"
-      "  -r <code>        Run PHP <code> without using script tags <?..?>\n"
-      "  -v               Version number\n"
-      "  --ini            Show configuration file names\n"
-      "\n"
-      "  args...          Arguments passed to script. Use -- args when first argument\n"
-      "                   starts with - or script is read from stdin\n"
-      "\n"
-      "The ephpm_kv_* store is configured from the [kv] section of `ephpm --config FILE`,\n"
-      "else $EPHPM_CONFIG, else ./ephpm.toml if present, else built-in defaults.\n",
-      out);
-}
-
-// php-cli quotes -d values that do not start with an alphanumeric character or a quote, so
-// `-d include_path=/x:/y` and `-d memory_limit=-1` reach the INI parser as one string.
-std::string IniLineFromDefine(const std::string& def) {
-  size_t eq = def.find('=');
-  if (eq == std::string::npos) return def + "=1";
-  std::string name = def.substr(0, eq);
-  std::string value = def.substr(eq + 1);
-  if (!value.empty()) {
-    unsigned char c = static_cast<unsigned char>(value[0]);
-    if (!isalnum(c) && c != '"' && c != '\'') return name + "=\"" + value + "\"";
-  }
-  return name + "=" + value;
-}
-
-// Returns -1 to continue, otherwise an exit code.
-int ParseArgs(int argc, char** argv, CliArgs* out) {
-  int i = 0;
-  auto set_mode = [&](Mode m) -> bool {
-    if (out->mode_set && out->mode != m) {
-      fprintf(stderr, "ephpm php: only one of -r, -f, -l, -v, -m, -i, --ini may be given\n");
-      return false;
-    }
-    out->mode = m;
-    out->mode_set = true;
-    return true;
-  };
-  while (i < argc) {
-    std::string arg = argv[i];
-    if (arg == "--") {
-      i++;
-      break;
-    }
-    if (arg.size() < 2 || arg[0] != '-') break;  // first non-option: the script
-    if (arg[1] == '-') {
-      // Long options.
-      std::string name = arg.substr(2);
-      std::string value;
-      bool has_value = false;
-      size_t eq = name.find('=');
-      if (eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-        has_value = true;
-      }
-      auto need_value = [&]() -> bool {
-        if (has_value) return true;
-        if (i + 1 >= argc) {
-          fprintf(stderr, "ephpm php: option --%s needs an argument\n", name.c_str());
-          return false;
-        }
-        value = argv[++i];
-        return true;
-      };
-      if (name == "run") {
-        if (!need_value() || !set_mode(Mode::kCode)) return 1;
-        out->code = value;
-      } else if (name == "define") {
-        if (!need_value()) return 1;
-        out->ini.push_back(IniLineFromDefine(value));
-      } else if (name == "php-ini") {
-        if (!need_value()) return 1;
-        out->ini_path = value;
-      } else if (name == "file") {
-        if (!need_value() || !set_mode(Mode::kScript)) return 1;
-        out->script = value;
-        out->script_set = true;
-      } else if (name == "no-php-ini") {
-        out->ini_ignore = true;
-      } else if (name == "version") {
-        if (!set_mode(Mode::kVersion)) return 1;
-      } else if (name == "modules") {
-        if (!set_mode(Mode::kModules)) return 1;
-      } else if (name == "info") {
-        if (!set_mode(Mode::kInfo)) return 1;
-      } else if (name == "syntax-check") {
-        if (!set_mode(Mode::kLint)) return 1;
-      } else if (name == "ini") {
-        if (!set_mode(Mode::kIniList)) return 1;
-      } else if (name == "help" || name == "usage") {
-        out->help = true;
-      } else {
-        fprintf(stderr, "ephpm php: unknown option --%s (see `ephpm php -h`)\n", name.c_str());
-        return 1;
-      }
-      i++;
-      continue;
-    }
-    // Short options, possibly grouped (-nr CODE); an option taking a value takes the rest of the
-    // token or the next argument.
-    for (size_t k = 1; k < arg.size(); k++) {
-      char c = arg[k];
-      if (c == 'r' || c == 'd' || c == 'c' || c == 'f') {
-        std::string value;
-        if (k + 1 < arg.size()) {
-          value = arg.substr(k + 1);
-        } else if (i + 1 < argc) {
-          value = argv[++i];
-        } else {
-          fprintf(stderr, "Error in argument %d, char %zu: no argument for option %c\n", i + 1,
-                  k + 1, c);
-          return 1;
-        }
-        if (c == 'r') {
-          if (!set_mode(Mode::kCode)) return 1;
-          out->code = value;
-        } else if (c == 'd') {
-          out->ini.push_back(IniLineFromDefine(value));
-        } else if (c == 'c') {
-          out->ini_path = value;
-        } else {
-          if (!set_mode(Mode::kScript)) return 1;
-          out->script = value;
-          out->script_set = true;
-        }
-        break;  // the value consumed the rest of the token
-      }
-      switch (c) {
-        case 'n': out->ini_ignore = true; break;
-        case 'v': if (!set_mode(Mode::kVersion)) return 1; break;
-        case 'm': if (!set_mode(Mode::kModules)) return 1; break;
-        case 'i': if (!set_mode(Mode::kInfo)) return 1; break;
-        case 'l': if (!set_mode(Mode::kLint)) return 1; break;
-        case 'h': case '?': out->help = true; break;
-        case 'q': case 'e': case 'H': break;  // accepted and ignored, as php-cli does for -q
-        case 'a': case 'S': case 't': case 'B': case 'R': case 'F': case 'E': case 's':
-        case 'w': case 'z':
-          fprintf(stderr, "ephpm php: option -%c is not supported by ephpm php (use php-cli)\n", c);
-          return 1;
-        default:
-          fprintf(stderr, "ephpm php: unknown option -%c (see `ephpm php -h`)\n", c);
-          return 1;
-      }
-    }
-    i++;
-  }
-  // What remains: [script] args... (the script only when no -r/-f and options did not end with --)
-  bool ended_by_dashdash = i > 0 && i <= argc && std::string(argv[i - 1]) == "--";
-  if (!out->mode_set || out->mode == Mode::kLint) {
-    if (!out->script_set && i < argc && !ended_by_dashdash) {
-      out->script = argv[i++];
-      out->script_set = true;
-    }
-    if (!out->mode_set) out->mode = out->script_set ? Mode::kScript : Mode::kStdin;
-    if (out->mode == Mode::kLint && !out->script_set) {
-      fprintf(stderr, "ephpm php: -l needs a file name\n");
-      return 1;
-    }
-  }
-  if (i < argc && std::string(argv[i]) == "--") i++;
-  for (; i < argc; i++) out->script_args.emplace_back(argv[i]);
-  return -1;
 }
 
 // ---------------------------------------------------------------------------------------------

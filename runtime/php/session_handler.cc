@@ -270,13 +270,20 @@ PS_READ_FUNC(ephpm) {
   return SUCCESS;
 }
 
-PS_WRITE_FUNC(ephpm) {
+// write and update_timestamp: the store, when this request still holds the session's lock.
+Store* StoreForWrite(zend_string* key) {
   Store* store = ephpm::php::binding::g_store;
-  if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
+  if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return nullptr;
   if (!HoldsLock(store, g_state, key)) {
     WarnLockLost();
-    return FAILURE;
+    return nullptr;
   }
+  return store;
+}
+
+PS_WRITE_FUNC(ephpm) {
+  Store* store = StoreForWrite(key);
+  if (store == nullptr) return FAILURE;
   char buf[kDataPrefix.size() + kMaxIdLength];
   std::string_view data_key = KeyFor(kDataPrefix, key, buf);
   std::string_view data(ZSTR_VAL(val), ZSTR_LEN(val));
@@ -285,12 +292,8 @@ PS_WRITE_FUNC(ephpm) {
 
 // session.lazy_write: the data did not change, so only the TTL moves.
 PS_UPDATE_TIMESTAMP_FUNC(ephpm) {
-  Store* store = ephpm::php::binding::g_store;
-  if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return FAILURE;
-  if (!HoldsLock(store, g_state, key)) {
-    WarnLockLost();
-    return FAILURE;
-  }
+  Store* store = StoreForWrite(key);
+  if (store == nullptr) return FAILURE;
   char buf[kDataPrefix.size() + kMaxIdLength];
   std::string_view data_key = KeyFor(kDataPrefix, key, buf);
   std::string_view data(ZSTR_VAL(val), ZSTR_LEN(val));

@@ -108,6 +108,19 @@ void AnswerWithResponse(RequestContext* ctx, int status, const char* packed, siz
   ctx->writer->Complete(status, std::move(lines), std::move(out));
 }
 
+// "Name: value\n" for one header value; false when the value is not convertible to a string
+// (the exception is pending).
+bool AppendHeaderLine(smart_str* out, zend_string* name, zval* value) {
+  zend_string* text = zval_try_get_string(value);
+  if (text == nullptr) return false;
+  smart_str_append(out, name);
+  smart_str_appendl(out, ": ", 2);
+  smart_str_append(out, text);
+  smart_str_appendc(out, '\n');
+  zend_string_release(text);
+  return true;
+}
+
 // ['Name' => 'value' | ['v1', 'v2']] into "Name: value\n" lines (a list gives one line each).
 bool PackHeaders(smart_str* out, HashTable* headers) {
   zend_string* name;
@@ -118,23 +131,11 @@ bool PackHeaders(smart_str* out, HashTable* headers) {
     if (Z_TYPE_P(value) == IS_ARRAY) {
       zval* item;
       ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(value), item) {
-        zend_string* text = zval_try_get_string(item);
-        if (text == nullptr) return false;
-        smart_str_append(out, name);
-        smart_str_appendl(out, ": ", 2);
-        smart_str_append(out, text);
-        smart_str_appendc(out, '\n');
-        zend_string_release(text);
+        if (!AppendHeaderLine(out, name, item)) return false;
       }
       ZEND_HASH_FOREACH_END();
-    } else {
-      zend_string* text = zval_try_get_string(value);
-      if (text == nullptr) return false;
-      smart_str_append(out, name);
-      smart_str_appendl(out, ": ", 2);
-      smart_str_append(out, text);
-      smart_str_appendc(out, '\n');
-      zend_string_release(text);
+    } else if (!AppendHeaderLine(out, name, value)) {
+      return false;
     }
   }
   ZEND_HASH_FOREACH_END();
