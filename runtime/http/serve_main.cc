@@ -79,14 +79,8 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
   int rc;
   if (workers > 1 || cfg.php.max_requests > 0) {
     announce();
-    SupervisorContext sctx;
-    sctx.cfg = &cfg;
-    sctx.router = &router;
-    sctx.mime = &mime;
-    sctx.store = store;
-    sctx.listen_fd = listen_fd;
-    sctx.workers = workers;
-    rc = RunSupervisor(sctx);
+    rc = RunSupervisor({.cfg = &cfg, .router = &router, .mime = &mime, .store = store,
+                        .listen_fd = listen_fd, .workers = workers});
   } else {
     std::unique_ptr<kv::Sweeper> sweeper;
     {
@@ -95,13 +89,8 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
       sweeper = std::make_unique<kv::Sweeper>(store);
       php::RestoreSignalMask(&old);
     }
-    WorkerOptions options;
-    options.cfg = &cfg;
-    options.router = &router;
-    options.mime = &mime;
-    options.listen_fd = listen_fd;
-    options.on_ready = announce;
-    rc = RunWorker(options);
+    rc = RunWorker({.cfg = &cfg, .router = &router, .mime = &mime, .listen_fd = listen_fd,
+                    .on_ready = announce});
     sweeper->Stop();
   }
   php::RequestSapiShutdown();

@@ -270,38 +270,42 @@ PS_READ_FUNC(ephpm) {
   return SUCCESS;
 }
 
-// write and update_timestamp: the store, when this request still holds the session's lock.
-Store* StoreForWrite(zend_string* key) {
-  Store* store = ephpm::php::binding::g_store;
-  if (store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return nullptr;
-  if (!HoldsLock(store, g_state, key)) {
+// write and update_timestamp: the data key and bytes, when this request still holds the session's
+// lock.
+struct SessionWrite {
+  Store* store = nullptr;
+  char buf[kDataPrefix.size() + kMaxIdLength];
+  std::string_view data_key;
+  std::string_view data;
+};
+
+bool PrepareWrite(zend_string* key, zend_string* val, SessionWrite* w) {
+  w->store = ephpm::php::binding::g_store;
+  if (w->store == nullptr || ZSTR_LEN(key) > kMaxIdLength) return false;
+  if (!HoldsLock(w->store, g_state, key)) {
     WarnLockLost();
-    return nullptr;
+    return false;
   }
-  return store;
+  w->data_key = KeyFor(kDataPrefix, key, w->buf);
+  w->data = std::string_view(ZSTR_VAL(val), ZSTR_LEN(val));
+  return true;
 }
 
 PS_WRITE_FUNC(ephpm) {
-  Store* store = StoreForWrite(key);
-  if (store == nullptr) return FAILURE;
-  char buf[kDataPrefix.size() + kMaxIdLength];
-  std::string_view data_key = KeyFor(kDataPrefix, key, buf);
-  std::string_view data(ZSTR_VAL(val), ZSTR_LEN(val));
-  return Safely([&] { return store->Set(data_key, data, maxlifetime); }) ? SUCCESS : FAILURE;
+  SessionWrite w;
+  if (!PrepareWrite(key, val, &w)) return FAILURE;
+  return Safely([&] { return w.store->Set(w.data_key, w.data, maxlifetime); }) ? SUCCESS : FAILURE;
 }
 
 // session.lazy_write: the data did not change, so only the TTL moves.
 PS_UPDATE_TIMESTAMP_FUNC(ephpm) {
-  Store* store = StoreForWrite(key);
-  if (store == nullptr) return FAILURE;
-  char buf[kDataPrefix.size() + kMaxIdLength];
-  std::string_view data_key = KeyFor(kDataPrefix, key, buf);
-  std::string_view data(ZSTR_VAL(val), ZSTR_LEN(val));
+  SessionWrite w;
+  if (!PrepareWrite(key, val, &w)) return FAILURE;
   // Expire refuses a missing key (a new, still empty session) and a TTL <= 0 (no expiry wanted):
   // then the value is written, as the files handler creates the file.
   bool ok = Safely([&] {
-    return (maxlifetime > 0 && store->Expire(data_key, maxlifetime)) ||
-           store->Set(data_key, data, maxlifetime);
+    return (maxlifetime > 0 && w.store->Expire(w.data_key, maxlifetime)) ||
+           w.store->Set(w.data_key, w.data, maxlifetime);
   });
   return ok ? SUCCESS : FAILURE;
 }
