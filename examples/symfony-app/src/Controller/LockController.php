@@ -37,8 +37,8 @@ final class LockController
             $inside = (int) ephpm_kv_incr($prefix.'inside');
             ephpm_kv_setnx($prefix."reached.{$inside}", '1');
             usleep($holdMs * 1000);
-        } finally {
             ephpm_kv_decr($prefix.'inside');
+        } finally {
             $lock?->release();
         }
         $peak = 0;
