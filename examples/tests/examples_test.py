@@ -348,13 +348,15 @@ def symfony_walkthrough(mode):
     pkg_sec = section(PKG_README, "Symfony framework integration")
     check("README has the section 'Symfony framework integration'", sec != "")
     services = open(os.path.join(SF_APP, "config", "services.yaml")).read()
-    cache = open(os.path.join(SF_APP, "config", "packages", "cache.yaml")).read()
+    framework = open(os.path.join(SF_APP, "config", "packages", "ephpm_framework.yaml")).read()
+    bundles = open(os.path.join(SF_APP, "config", "bundles.php")).read()
     pkg_yaml = blocks(pkg_sec, "yaml")
-    check("config/services.yaml starts with cache-symfony/README.md's services.yaml, verbatim",
-          len(pkg_yaml) >= 2 and services.startswith(pkg_yaml[0]))
-    check("config/packages/cache.yaml is cache-symfony/README.md's, verbatim", len(pkg_yaml) >= 2 and cache == pkg_yaml[1])
-    check("README shows the example's cache.yaml and services.yaml",
-          cache in blocks(sec, "yaml") and services in blocks(sec, "yaml"))
+    check("README shows the example's ephpm_framework.yaml and services.yaml, verbatim",
+          framework in blocks(sec, "yaml") and services in blocks(sec, "yaml"))
+    check("the example registers the bundle (config/bundles.php) and defines no adapter service of its own",
+          "Ephpm\\Bundle\\EphpmBundle::class" in bundles and "EphpmKvAdapter" not in services + framework)
+    check("README still documents cache-symfony/README.md's services.yaml and cache.yaml (without the bundle)",
+          len(pkg_yaml) >= 2 and pkg_yaml[0] in blocks(sec, "yaml") and pkg_yaml[1] in blocks(sec, "yaml"))
 
     rc, out, err = run_readme("composer install", SF_APP)
     check("composer install (symfony-app)", rc == 0, err[-800:])
@@ -427,6 +429,7 @@ def symfony_walkthrough(mode):
     s4 = get_json(srv.url("/pools/sessions/k"))
     check("cache.sessions still untouched", s4.get("computed") is False and s4.get("loader_calls") == 1, str(s4))
     runtime_checks(srv, mode)
+    session_lock_limiter_checks(srv, mode)
     if mode == "worker":
         memory_check(srv)
         sighup_check(srv)
@@ -467,8 +470,8 @@ def symfony_walkthrough(mode):
     rc, out, err = run_readme("APP_ENV=dev ephpm php bin/console debug:container cache.posts", SF_APP)
     check("dev: cache.posts is a TraceableAdapter", rc == 0 and "TraceableAdapter" in out, out[-600:] + err[-400:])
     rc, out, err = console("debug:container cache.posts", cmd_prefix="ephpm php bin/console")
-    check("prod: cache.posts is the EphpmKvAdapter itself", rc == 0 and "Ephpm\\Cache\\Symfony\\EphpmKvAdapter" in out,
-          out[-600:])
+    check("prod: cache.posts is the bundle's EphpmPoolAdapter itself",
+          rc == 0 and "Ephpm\\Bundle\\Cache\\EphpmPoolAdapter" in out, out[-600:])
     srv = Server("APP_ENV=dev ephpm serve --config ephpm.toml", SF_APP, "symfony-dev-" + mode, env=dev_env)
     stats = []
     for _ in range(2):
@@ -512,6 +515,77 @@ def runtime_checks(srv, mode):
           and first.get("name") == "alice", str(first))
     check("... and alice never leaks into the next requests (reset after every response)",
           all(r.get("previous") is None and r.get("name") is None for r in later), str(later))
+
+
+def concurrent_gets(srv, paths, headers=None, stagger=0.2):
+    """GETs of `paths` at once, each on its own connection, the next one started `stagger` s after the previous (so
+    the first is inside PHP when the second arrives, and accept balancing hands the second to the other worker).
+    Returns [(status, headers, body)] in the order of `paths`."""
+    import threading
+    results = [None] * len(paths)
+
+    def one(i):
+        req = urllib.request.Request(srv.url(paths[i]), headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                results[i] = (r.status, dict(r.headers), r.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as e:
+            results[i] = (e.code, dict(e.headers), e.read().decode("utf-8", "replace"))
+        except OSError as e:
+            results[i] = (0, {}, repr(e))
+
+    threads = []
+    for i in range(len(paths)):
+        threads.append(threading.Thread(target=one, args=(i,)))
+        threads[-1].start()
+        time.sleep(stagger)
+    for t in threads:
+        t.join()
+    return results
+
+
+def json_of(result):
+    try:
+        return json.loads(result[2])
+    except ValueError:
+        return {"_status": result[0], "_body": result[2][:500]}
+
+
+def session_lock_limiter_checks(srv, mode):
+    """The bundle's session handler, lock store and rate limiter, end to end (workers = 2 in both config files)."""
+    # Sessions: two concurrent requests of one session both keep their update (the second waits for the first).
+    status, headers, body = http_get(srv.url("/session/incr"))
+    set_cookie = {k.lower(): v for k, v in headers.items()}.get("set-cookie", "")
+    m = re.match(r"\s*([^=;\s]+=[^;\s]+)", set_cookie)
+    first = json_of((status, headers, body))
+    check("session: the first /session/incr counts 1 and sets the session cookie",
+          first.get("count") == 1 and m is not None, "%s %r" % (first, set_cookie))
+    cookie = {"Cookie": m.group(1)} if m else {}
+    both = [json_of(r) for r in concurrent_gets(srv, ["/session/incr?sleep_ms=500"] * 2, headers=cookie)]
+    after = json_of(concurrent_gets(srv, ["/session/incr"], headers=cookie)[0])
+    check("session: two concurrent requests of one session, on two workers, both keep their update (2, 3, then 4)",
+          sorted(r.get("count", 0) for r in both) == [2, 3] and after.get("count") == 4
+          and both[0].get("pid") != both[1].get("pid"), "%s then %s" % (both, after))
+    other = json_of(concurrent_gets(srv, ["/session/incr"])[0])
+    check("session: a request without the cookie gets a new session (count 1)", other.get("count") == 1, str(other))
+
+    # Locks: two concurrent holders of one lock are never inside together; without the lock they are.
+    name = "walkthrough-" + mode
+    held = [json_of(r) for r in concurrent_gets(srv, ["/lock/%s?hold_ms=500" % name] * 2)]
+    check("lock: two concurrent blocking holders on two workers, never both inside (peak 1)",
+          all(r.get("locked") is True and r.get("inside") == 1 for r in held) and held[1].get("peak") == 1
+          and held[0].get("pid") != held[1].get("pid"), str(held))
+    loose = [json_of(r) for r in concurrent_gets(srv, ["/lock/%s-unlocked?hold_ms=500&lock=0" % name] * 2)]
+    check("lock: the same two requests without the lock are inside together (peak 2: the count sees overlaps)",
+          max(r.get("peak", 0) for r in loose) == 2 and all(r.get("locked") is False for r in loose), str(loose))
+
+    # Rate limiter: 10 per minute for the whole server, the 11th is refused.
+    statuses = [http_get(srv.url("/limited"))[0] for _ in range(11)]
+    status, headers, body = http_get(srv.url("/limited"))
+    check("rate limiter: 10 requests of /limited accepted, the 11th gets 429", statuses == [200] * 10 + [429], str(statuses))
+    check("rate limiter: a refused request says when to retry",
+          status == 429 and int({k.lower(): v for k, v in headers.items()}.get("retry-after", "0")) >= 1,
+          "%s %s" % (status, headers))
 
 
 def worker_pids(srv):

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README walk-throughs end to end (examples/tests/examples_test.py): examples/my-app (the fresh-project counter,
-# `make demo`, the health check, restart) and examples/symfony-app (a Symfony 7.4 app whose cache pools are
-# EphpmKvAdapter: hits/misses, pool isolation, PSR-16, the profiler in dev, and `ephpm --config ephpm.toml php
-# bin/console cache:pool:clear|delete` acting on the running server's store, or on a private one with a notice), in
+# `make demo`, the health check, restart) and examples/symfony-app (a Symfony 7.4 app on ephpm/symfony-bundle: cache
+# hits/misses, pool isolation, PSR-16, the profiler in dev, `ephpm --config ephpm.toml php bin/console
+# cache:pool:clear|delete` acting on the running server's store, or on a private one with a notice; concurrent
+# requests of one session keep both updates, a LockFactory lock is never held twice, the 11th limited request is 429), in
 # classic and then in worker mode (ephpm.worker.toml copied over ephpm.toml for that pass: ephpm/symfony-runtime,
 # per-request state not leaking, RSS per worker over 10,000 requests, SIGHUP rolling restart).
 # Needs: composer (Packagist), curl, python3; builds build/runtime/ephpm. Servers listen on free loopback ports.

@@ -2,4 +2,5 @@
 
 return [
     Symfony\Bundle\FrameworkBundle\FrameworkBundle::class => ['all' => true],
+    Ephpm\Bundle\EphpmBundle::class => ['all' => true],
 ];

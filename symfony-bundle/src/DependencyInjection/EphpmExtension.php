@@ -7,6 +7,7 @@ namespace Ephpm\Bundle\DependencyInjection;
 use Ephpm\Bundle\Cache\EphpmPoolAdapter;
 use Ephpm\Bundle\Lock\EphpmKvStore;
 use Ephpm\Bundle\Session\EphpmSessionHandler;
+use Ephpm\Bundle\Session\SaveHandlerSelector;
 use Symfony\Component\DependencyInjection\Argument\AbstractArgument;
 use Symfony\Component\DependencyInjection\ContainerBuilder;
 use Symfony\Component\DependencyInjection\ContainerInterface;
@@ -46,6 +47,8 @@ final class EphpmExtension extends Extension
         if ($config['session']['enabled']) {
             $container->register(self::SESSION_HANDLER, EphpmSessionHandler::class)
                 ->setArguments([$config['session']['lock_ttl'], $config['session']['lock_wait']]);
+            $container->register('ephpm.session.save_handler_selector', SaveHandlerSelector::class)
+                ->addTag('kernel.event_listener', ['event' => 'kernel.request', 'method' => 'onKernelRequest', 'priority' => 512]);
             $container->setAlias(EphpmSessionHandler::class, self::SESSION_HANDLER);
         }
 

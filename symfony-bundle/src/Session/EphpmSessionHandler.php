@@ -19,16 +19,38 @@ class EphpmSessionHandler extends \SessionHandler implements \SessionUpdateTimes
 {
     public function __construct(?int $lockTtl = null, ?int $lockWait = null)
     {
-        // The native handler registers its INI settings with it: their absence means no handler.
-        if (false === \ini_get('ephpm.session_lock_ttl')) {
-            throw new \LogicException('The "ephpm" session save handler is not available: run PHP under "ephpm serve" or "ephpm php".');
-        }
+        self::assertAvailable();
         self::setIni('session.save_handler', 'ephpm');
         if (null !== $lockTtl) {
             self::setIni('ephpm.session_lock_ttl', (string) $lockTtl);
         }
         if (null !== $lockWait) {
             self::setIni('ephpm.session_lock_wait', (string) $lockWait);
+        }
+    }
+
+    /**
+     * kernel.request listener: makes "ephpm" the save handler before the request's session storage registers it
+     * (under a worker-mode server the INI settings of the previous request have been restored meanwhile).
+     */
+    public static function selectNativeHandler(): void
+    {
+        // Outside ephpm (a plain php-fpm running the same app) the session fails where it is used, not here.
+        if (self::isAvailable()) {
+            self::setIni('session.save_handler', 'ephpm');
+        }
+    }
+
+    private static function isAvailable(): bool
+    {
+        // The native handler registers its INI settings with it: their absence means no handler.
+        return false !== \ini_get('ephpm.session_lock_ttl');
+    }
+
+    private static function assertAvailable(): void
+    {
+        if (!self::isAvailable()) {
+            throw new \LogicException('The "ephpm" session save handler is not available: run PHP under "ephpm serve" or "ephpm php".');
         }
     }
 
