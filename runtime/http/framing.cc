@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "runtime/ascii.h"
 #include "runtime/http/request_info.h"
 
 namespace ephpm::http {
@@ -30,7 +31,7 @@ void ForEachListElement(std::string_view list, Fn&& fn) {
 }
 
 bool IsChunked(std::string_view coding) {
-  return coding.size() == 7 && strncasecmp(coding.data(), "chunked", 7) == 0;
+  return AsciiIEquals(coding, "chunked");
 }
 
 bool ParseDecimal(std::string_view s, uint64_t* out) {

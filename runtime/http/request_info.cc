@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "runtime/ascii.h"
 #include "runtime/http/router.h"
 
 namespace ephpm::http {
@@ -101,7 +102,7 @@ php::RequestInfo BuildRequestInfo(RequestSource source, const Route& route) {
   HostHeader host;
   bool from_host = false;
   for (const auto& [name, value] : source.headers) {
-    if (name.size() == 4 && strncasecmp(name.data(), "host", 4) == 0) {
+    if (AsciiIEquals(name, "host")) {
       from_host = ParseHostHeader(value, &host) && !host.host.empty();
       break;
     }

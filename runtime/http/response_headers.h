@@ -11,11 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/ascii.h"
+
 namespace ephpm::http {
 
 // The Date header's value for this second (cached per thread).
 const std::string& CachedDate();
-bool IEquals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 bool IsToken(std::string_view s);                      // RFC 9110 token
 const char* ReasonFor(int status);
 
@@ -39,8 +40,8 @@ void ApplyPhpHeaders(Fields& fields, const std::vector<std::string>& lines) {
     while (!value.empty() && blank(value.front())) value.remove_prefix(1);
     while (!value.empty() && blank(value.back())) value.remove_suffix(1);
     if (!IsToken(name) || value.find_first_of("\r\n") != std::string_view::npos) continue;
-    if (IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
-        IEquals(name, "connection") || IEquals(name, "keep-alive") || IEquals(name, "date")) {
+    if (AsciiIEquals(name, "content-length") || AsciiIEquals(name, "transfer-encoding") ||
+        AsciiIEquals(name, "connection") || AsciiIEquals(name, "keep-alive") || AsciiIEquals(name, "date")) {
       continue;
     }
     fields.insert(boost::beast::string_view(name.data(), name.size()),

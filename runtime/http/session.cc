@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/ascii.h"
 #include "runtime/http/access_log.h"
 #include "runtime/http/file_body.h"
 #include "runtime/http/framing.h"
@@ -201,7 +202,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
   }
   auto expect = req[bhttp::field::expect];
   if (!expect.empty()) {
-    if (!IEquals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+    if (!AsciiIEquals(std::string_view(expect.data(), expect.size()), "100-continue")) {
       co_await SendError(stream, 417, version, false, head);
       co_return false;
     }

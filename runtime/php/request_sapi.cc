@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/ascii.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
 #include "runtime/php/request_context.h"
@@ -260,8 +261,6 @@ char* ReadCookies() {
   return ctx->cookies.data();
 }
 
-bool IEq(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
-
 void RegisterSafe(const char* name, const std::string& value, zval* arr) {
   size_t new_len = 0;
   char* val = estrndup(value.data(), value.size());
@@ -281,7 +280,7 @@ void RegisterServerVariables(zval* arr) {
   std::vector<std::pair<std::string, std::string>> merged;
   for (const auto& [name, value] : r.headers) {
     if (name.find('_') != std::string::npos) continue;  // Foo_Bar would spoof HTTP_FOO_BAR
-    if (IEq(name, "content-type") || IEq(name, "content-length")) continue;
+    if (AsciiIEquals(name, "content-type") || AsciiIEquals(name, "content-length")) continue;
     std::string key = "HTTP_";
     for (char c : name) {
       key += c == '-' ? '_' : static_cast<char>(toupper(static_cast<unsigned char>(c)));
@@ -289,7 +288,7 @@ void RegisterServerVariables(zval* arr) {
     bool found = false;
     for (auto& m : merged) {
       if (m.first == key) {
-        m.second += IEq(name, "cookie") ? "; " : ", ";
+        m.second += HeaderJoinSeparator(name);
         m.second += value;
         found = true;
         break;
@@ -484,14 +483,14 @@ void PrepareContext(RequestContext* ctx) {
   ctx->content_type.clear();
   ctx->authorization = nullptr;
   for (const auto& [name, value] : ctx->info->headers) {
-    if (IEq(name, "cookie")) {
+    if (AsciiIEquals(name, "cookie")) {
       if (!ctx->cookies.empty()) ctx->cookies += "; ";
       for (char c : value) {
         if (c != '\0') ctx->cookies += c;
       }
-    } else if (IEq(name, "content-type") && ctx->content_type.empty()) {
+    } else if (AsciiIEquals(name, "content-type") && ctx->content_type.empty()) {
       ctx->content_type = value;
-    } else if (IEq(name, "authorization") && ctx->authorization == nullptr) {
+    } else if (AsciiIEquals(name, "authorization") && ctx->authorization == nullptr) {
       ctx->authorization = value.c_str();
     }
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/ascii.h"
 #include "runtime/php/kv_module.h"
 #include "runtime/php/php_headers.h"
 #include "runtime/php/request_context.h"
@@ -27,6 +28,8 @@ extern "C" {
 
 namespace {
 
+using ephpm::AsciiIEquals;
+using ephpm::HeaderJoinSeparator;
 using ephpm::php::CurrentContext;
 using ephpm::php::RequestContext;
 using ephpm::php::RequestInfo;
@@ -71,7 +74,8 @@ bool RequireWorker(const char* function) {
 }
 
 bool HeaderNameIs(const std::string& line, const char* name, size_t len) {
-  return line.size() > len && line[len] == ':' && strncasecmp(line.data(), name, len) == 0;
+  return line.size() > len && line[len] == ':' &&
+         AsciiIEquals(std::string_view(line.data(), len), std::string_view(name, len));
 }
 
 // send_response(): the SAPI headers (header(), setcookie()) with the ones passed in `packed`
@@ -153,7 +157,7 @@ void HeadersArray(const RequestInfo* info, zval* out) {
       add_assoc_stringl_ex(out, name.data(), name.size(), value.data(), value.size());
       continue;
     }
-    const char* sep = strcasecmp(name.c_str(), "cookie") == 0 ? "; " : ", ";
+    const char* sep = HeaderJoinSeparator(name);
     zend_string* joined = zend_string_concat3(Z_STRVAL_P(existing), Z_STRLEN_P(existing), sep, 2,
                                               value.data(), value.size());
     zval_ptr_dtor(existing);
