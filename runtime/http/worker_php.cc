@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -103,31 +102,20 @@ bool RequestWorkerReload(JobQueue* queue) {
 bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
                          php::WorkerScript* out, std::string* error) {
   std::string where = (cfg.source_path.empty() ? std::string("config") : cfg.source_path) +
-                      ": [php] worker_script: ";
-  std::string path = cfg.php.worker_script;
-  if (path.empty()) {
-    *error = where + "required when [php] mode = \"worker\"";
-    return false;
-  }
-  if (path[0] != '/') path = document_root + "/" + path;
+                      ": [php] worker_script: \"" + cfg.php.worker_script + "\": ";
   char real[PATH_MAX];
-  struct stat st;
-  if (realpath(path.c_str(), real) == nullptr) {
-    *error = where + "\"" + path + "\": " + strerror(errno);
+  if (realpath(cfg.php.worker_script.c_str(), real) == nullptr) {
+    *error = where + strerror(errno);
     return false;
   }
-  if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-    *error = where + "\"" + path + "\" is not a regular file";
+  std::string prefix = document_root == "/" ? "/" : document_root + "/";
+  if (std::string_view(real).substr(0, prefix.size()) != prefix) {  // changed since the check
+    *error = where + "outside the document root " + document_root;
     return false;
   }
   out->script_filename = real;
   out->document_root = document_root;
-  std::string prefix = document_root == "/" ? "/" : document_root + "/";
-  if (out->script_filename.compare(0, prefix.size(), prefix) == 0) {
-    out->script_name = "/" + out->script_filename.substr(prefix.size());
-  } else {
-    out->script_name = "/" + out->script_filename.substr(out->script_filename.rfind('/') + 1);
-  }
+  out->script_name = "/" + out->script_filename.substr(prefix.size());
   out->server_name = cfg.server.listen_address.host;
   out->server_port = std::to_string(cfg.server.listen_address.port);
   return true;

@@ -23,8 +23,9 @@ namespace ephpm::http {
 class JobQueue;
 class RequestBudget;
 
-// [php] worker_script (relative to the document root, or absolute) as a WorkerScript. false with
-// *error (naming the config file and key) when it does not exist or is not a regular file.
+// [php] worker_script as a WorkerScript. The config loader made it absolute and
+// config::CheckServeFiles() checked that it is a regular file inside the document root; this only
+// resolves symlinks (false with *error if the file vanished since) and derives SCRIPT_NAME.
 bool ResolveWorkerScript(const config::Config& cfg, const std::string& document_root,
                          php::WorkerScript* out, std::string* error);
 
