@@ -109,13 +109,11 @@ void NewToken(SessionState* state) {
   }
 }
 
+// A store call's result, false when it threw (the functions' Guard(): no exception crosses Zend).
 template <class F>
 bool Safely(F&& f) noexcept {
-  try {
-    return f();
-  } catch (...) {
-    return false;
-  }
+  bool ok = false;
+  return ephpm::php::binding::Guard([&] { ok = f(); }) == ephpm::php::binding::kGuardOk && ok;
 }
 
 // Takes the lock or sleeps until its holder releases it (or dies), the deadline passes, the
