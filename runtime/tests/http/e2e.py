@@ -1659,6 +1659,35 @@ def setup_docroot(workdir):
     return docroot
 
 
+def run_tests_without_server(tests, only, workdir):
+    """Runs each test (a function taking None: it starts the servers it needs) whose name contains
+    `only`, prints PASS/FAIL lines and the summary; returns the exit code. The work directory is
+    removed when everything passed and kept (with the servers' logs) otherwise."""
+    passed, failed, failures = 0, 0, []
+    for fn in tests:
+        name = fn.__name__
+        if only and only not in name:
+            continue
+        t0 = time.time()
+        try:
+            fn(None)
+            passed += 1
+            print("PASS %-55s %.2fs" % (name, time.time() - t0), flush=True)
+        except Exception as e:  # noqa
+            failed += 1
+            failures.append(name)
+            print("FAIL %-55s %s" % (name, e), flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+    if failed == 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print("work directory kept (server logs *.err): " + workdir)
+        print("failed: " + ", ".join(failures))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     only = None

@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
@@ -686,29 +685,7 @@ def main():
     CTX.sessions = os.path.join(workdir, "sessions")
     os.mkdir(CTX.sessions)
     e2e.CTX.binary = private
-    passed, failed, failures = 0, 0, []
-    for fn in TESTS:
-        name = fn.__name__
-        if only and only not in name:
-            continue
-        t0 = time.time()
-        try:
-            fn(None)
-            passed += 1
-            print("PASS %-55s %.2fs" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa
-            failed += 1
-            failures.append(name)
-            print("FAIL %-55s %s" % (name, e), flush=True)
-            if not isinstance(e, AssertionError):
-                traceback.print_exc()
-    if failed == 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print("work directory kept (server logs *.err): " + workdir)
-        print("failed: " + ", ".join(failures))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":

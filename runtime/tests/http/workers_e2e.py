@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
@@ -592,29 +591,7 @@ def main():
     CTX.docroot = os.path.join(workdir, "public")
     shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
     e2e.CTX.binary = private
-    passed, failed, failures = 0, 0, []
-    for fn in TESTS:
-        name = fn.__name__
-        if only and only not in name:
-            continue
-        t0 = time.time()
-        try:
-            fn(None)
-            passed += 1
-            print("PASS %-55s %.2fs" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa
-            failed += 1
-            failures.append(name)
-            print("FAIL %-55s %s" % (name, e), flush=True)
-            if not isinstance(e, AssertionError):
-                traceback.print_exc()
-    if failed == 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print("work directory kept (server logs *.err): " + workdir)
-        print("failed: " + ", ".join(failures))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
