@@ -25,7 +25,7 @@
 namespace ephpm::kv {
 
 inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
-inline constexpr uint32_t kLayoutVersion = 2;
+inline constexpr uint32_t kLayoutVersion = 3;
 inline constexpr uint32_t kSlotsPerShard = 64;
 inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
 
@@ -35,14 +35,21 @@ struct EntryHeader {
   uint32_t bucket_next;  // next entry in this bucket's chain, 0 = end
   uint32_t chunk_next;   // first continuation chunk, 0 = none
   uint32_t hash_tag;     // high 32 bits of the key's hash
-  uint32_t key_len;
-  uint32_t value_len;
+  uint16_t key_len;      // kMaxKeyLength fits
+  uint8_t value_type;    // ValueType: what the bytes are (string, or a RESP hash)
+  uint8_t encoding;      // ValueEncoding: how the bytes are stored (raw or compressed)
+  uint32_t value_len;    // stored bytes (after compression)
   uint32_t lru_ms;       // arena clock (ms since creation, wraps after 49 days) of last access
   uint32_t dense_index;  // position in the shard's dense vector
   uint32_t ttl_index;    // position in the shard's TTL vector, kNoIndex if persistent
   int64_t deadline_ms;   // CLOCK_MONOTONIC ms; 0 = persistent
 };
 static_assert(sizeof(EntryHeader) == 40);
+
+// Set when an entry is built; the readers that care (the RESP listener for the type, every read
+// path for the encoding) look at them. Zero is the plain string most entries are.
+enum class ValueType : uint8_t { kString = 0, kHash = 1 };
+enum class ValueEncoding : uint8_t { kRaw = 0, kGzip = 1, kBrotli = 2, kZstd = 3 };
 
 struct ChunkHeader {
   uint32_t next;

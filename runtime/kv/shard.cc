@@ -150,7 +150,7 @@ uint32_t ShardView::Build(std::string_view key, uint64_t hash, std::string_view 
   EntryHeader* e = Entry(head);
   *e = EntryHeader{};
   e->hash_tag = HashTag(hash);
-  e->key_len = static_cast<uint32_t>(key.size());
+  e->key_len = static_cast<uint16_t>(key.size());
   e->value_len = static_cast<uint32_t>(value.size());
   e->lru_ms = ArenaClock();
   e->ttl_index = kNoIndex;
