@@ -72,6 +72,14 @@ class EphpmKvAdapter extends AbstractAdapter
     private static \Closure|false|null $itemFactory = null;
 
     /**
+     * The class of Symfony's metadata wrapper (6.4+: "\xA9", public readonly $value and $metadata), null when this
+     * symfony/cache has none (5.4 packs metadata into an array) or it is not what is expected.
+     *
+     * @var class-string|null
+     */
+    private static ?string $wrapperClass = null;
+
+    /**
      * @param string                   $namespace       prefix of every key of this pool (the reserved
      *                                                   characters {}()/\@: are refused)
      * @param int                      $defaultLifetime seconds for items saved without an explicit expiry;
@@ -97,7 +105,10 @@ class EphpmKvAdapter extends AbstractAdapter
         // Only DefaultMarshaller is known to turn the same bytes into the same value (plain unserialize()).
         $this->memo = DefaultMarshaller::class === $this->marshaller::class ? new UnserializeMemo() : null;
         // The parent constructor has created the factory by now.
-        self::$itemFactory ??= self::symfonyItemFactory();
+        if (null === self::$itemFactory) {
+            self::$itemFactory = self::symfonyItemFactory();
+            self::$wrapperClass = self::symfonyValueWrapper();
+        }
     }
 
     /**
@@ -132,20 +143,29 @@ class EphpmKvAdapter extends AbstractAdapter
             return parent::get($key, $callback, $beta, $metadata);
         }
         if (true === $this->readHit($key, $value)) {
-            // Only an object (the 6.4+ wrapper "\xA9") or an array of one element (the 5.4 packing) can carry metadata.
+            // Only an object (6.4+: Symfony's wrapper) or an array of one element (the 5.4 packing) carries metadata.
             if (!\is_object($value) && !(\is_array($value) && 1 === \count($value))) {
                 $metadata = [];
 
                 return $value;
             }
-            /** @var \Closure(string, mixed, bool): CacheItem $factory */
-            $factory = self::$itemFactory;
-            $item = $factory($key, $value, true);
-            $itemMetadata = $item->getMetadata();
+            if (null !== self::$wrapperClass && $value instanceof self::$wrapperClass) {
+                // What CacheItem unpacks from the wrapper, without building the item.
+                /** @var object{value: mixed, metadata: array<array-key, mixed>} $wrapper */
+                $wrapper = $value;
+                $itemMetadata = $wrapper->metadata;
+                $value = $wrapper->value;
+            } else {
+                /** @var \Closure(string, mixed, bool): CacheItem $factory */
+                $factory = self::$itemFactory;
+                $item = $factory($key, $value, true);
+                $itemMetadata = $item->getMetadata();
+                $value = $item->get();
+            }
             if (!self::mayBeRecomputedEarly($itemMetadata, $beta ?? 1.0)) {
                 $metadata = $itemMetadata;
 
-                return $item->get();
+                return $value;
             }
         }
 
@@ -172,8 +192,9 @@ class EphpmKvAdapter extends AbstractAdapter
     }
 
     /**
-     * Symfony's getItems() with one backend read (mget) for the memoised backend keys; items come from Symfony's own
-     * factory, hits first, then misses, each key once, as the parent yields them.
+     * Symfony's getItems() with one backend read (mget) for the memoised backend keys. The items come from Symfony's
+     * own factory, hits first, then misses, each key once, as the parent yields them; in an array, or in a generator
+     * when a key is a decimal integer string (which an array key would turn into an int).
      *
      * @param array<mixed> $keys
      *
@@ -181,44 +202,59 @@ class EphpmKvAdapter extends AbstractAdapter
      */
     public function getItems(array $keys = []): iterable
     {
-        if ($this->mayHaveDeferred || false === self::$itemFactory) {
+        /** @var \Closure(string, mixed, bool): CacheItem|false|null $factory */
+        $factory = self::$itemFactory;
+        if ($this->mayHaveDeferred || false === $factory || null === $factory) {
             // @phpstan-ignore argument.type (the parent validates keys)
             return parent::getItems($keys);
         }
-        $list = [];
+        /** @var array<array-key, string> $backendKeys PSR-6 key (an int for "123") => backend key, in order */
         $backendKeys = [];
         foreach ($keys as $key) {
             if (!\is_string($key)) {
                 // @phpstan-ignore argument.type (the parent validates keys)
                 return parent::getItems($keys);
             }
-            $list[] = $key;
-            $backendKeys[] = $this->backendKeys[$key] ?? $this->memoiseBackendKey($key);
+            $backendKeys[$key] = $this->backendKeys[$key] ?? $this->memoiseBackendKey($key);
         }
         try {
-            $raw = $this->ops->mget($backendKeys);
+            $raw = $this->ops->mget(array_values($backendKeys));
         } catch (\Exception) {
-            return parent::getItems($list); // the parent logs the failure
+            return parent::getItems($keys); // the parent logs the failure
         }
-        $values = [];
-        $memo = $this->memo;
-        foreach ($backendKeys as $i => $backendKey) {
+        $shared = null === $this->memo ? [] : $this->memo->lookupAll($raw);
+        $items = [];
+        $misses = [];
+        $intKeys = false;
+        foreach ($backendKeys as $key => $backendKey) {
+            $intKeys = $intKeys || \is_int($key);
             if (!isset($raw[$backendKey])) {
+                $misses[] = $key;
                 continue;
             }
-            $bytes = $raw[$backendKey];
-            if (null === $memo || null === $value = $memo->lookup($backendKey, $bytes)) {
+            if (isset($shared[$backendKey])) {
+                $value = $shared[$backendKey];
+            } else {
+                $bytes = $raw[$backendKey];
                 try {
                     $value = $this->marshaller->unmarshall($bytes);
                 } catch (\Throwable) {
-                    return parent::getItems($list); // reads again, logs, and turns the unreadable ones into misses
+                    return parent::getItems($keys); // reads again, logs, and turns the unreadable ones into misses
                 }
-                $memo?->learn($backendKey, $bytes, $value);
+                $this->memo?->learn($backendKey, $bytes, $value);
             }
-            $values[$i] = $value;
+            $items[$key] = $factory((string) $key, $value, true);
+        }
+        foreach ($misses as $key) {
+            $items[$key] = $factory((string) $key, null, false);
         }
 
-        return self::yieldItems($list, $values);
+        if ($intKeys) {
+            return self::withStringKeys($items);
+        }
+
+        /** @var array<string, CacheItem> $items no int keys */
+        return $items;
     }
 
     public function saveDeferred(CacheItemInterface $item): bool
@@ -488,30 +524,14 @@ class EphpmKvAdapter extends AbstractAdapter
     }
 
     /**
-     * @param list<string>      $keys
-     * @param array<int, mixed> $values position in $keys => value, for the hits
+     * @param array<array-key, CacheItem> $items
      *
      * @return \Generator<string, CacheItem>
      */
-    private static function yieldItems(array $keys, array $values): \Generator
+    private static function withStringKeys(array $items): \Generator
     {
-        /** @var \Closure(string, mixed, bool): CacheItem $factory */
-        $factory = self::$itemFactory;
-        $seen = [];
-        $misses = [];
-        foreach ($keys as $i => $key) {
-            if (isset($seen[$key])) {
-                continue;
-            }
-            $seen[$key] = true;
-            if (\array_key_exists($i, $values)) {
-                yield $key => $factory($key, $values[$i], true);
-            } else {
-                $misses[] = $key;
-            }
-        }
-        foreach ($misses as $key) {
-            yield $key => $factory($key, null, false);
+        foreach ($items as $key => $item) {
+            yield (string) $key => $item;
         }
     }
 
@@ -528,6 +548,19 @@ class EphpmKvAdapter extends AbstractAdapter
         $factory = \Closure::bind($read, null, AbstractAdapter::class)();
 
         return $factory instanceof \Closure ? $factory : false;
+    }
+
+    /**
+     * @return class-string|null
+     */
+    private static function symfonyValueWrapper(): ?string
+    {
+        $class = "\xA9";
+        if (!class_exists($class) || !property_exists($class, 'value') || !property_exists($class, 'metadata')) {
+            return null;
+        }
+
+        return $class;
     }
 
     private static function toId(mixed $id): string
