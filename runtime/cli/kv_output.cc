@@ -31,22 +31,21 @@ std::string JsonString(std::string_view text) {
   return out + "\"";
 }
 
-// "256.0 MB" style, with the binary multiples the config uses (1 KB = 1024 bytes).
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"bytes", "KB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes);
+// "268435456 bytes (256.0 MB)", with the binary multiples the config uses (1 KB = 1024 bytes);
+// just "72 bytes" below 1 KB.
+std::string Bytes(uint64_t bytes) {
+  std::string text = std::to_string(bytes) + " bytes";
+  if (bytes < 1024) return text;
+  const char* units[] = {"KB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes) / 1024;
   int unit = 0;
-  while (value >= 1024 && unit < 4) {
+  while (value >= 1024 && unit < 3) {
     value /= 1024;
     ++unit;
   }
   char buf[32];
-  if (unit == 0) {
-    snprintf(buf, sizeof(buf), "%" PRIu64 " bytes", bytes);
-  } else {
-    snprintf(buf, sizeof(buf), "%.1f %s", value, units[unit]);
-  }
-  return buf;
+  snprintf(buf, sizeof(buf), " (%.1f %s)", value, units[unit]);
+  return text + buf;
 }
 
 void PrintHumanStats(const kv::Stats& st, const kv::Options& o, uint64_t watch_slots,
@@ -57,7 +56,7 @@ void PrintHumanStats(const kv::Stats& st, const kv::Options& o, uint64_t watch_s
   auto number = [](uint64_t n) { return std::to_string(n); };
   row("store", name + " (" + ForTerminal(described) + ")");
   row("keys", number(st.keys));
-  std::string used = number(st.used_memory) + " bytes (" + HumanBytes(st.used_memory) + ")";
+  std::string used = Bytes(st.used_memory);
   if (st.memory_limit != 0) {
     char pct[32];
     snprintf(pct, sizeof(pct), ", %.1f %% of memory_limit",
@@ -65,9 +64,7 @@ void PrintHumanStats(const kv::Stats& st, const kv::Options& o, uint64_t watch_s
     used += pct;
   }
   row("used_memory", used);
-  row("memory_limit", st.memory_limit == 0 ? "0 (unlimited)"
-                                           : number(st.memory_limit) + " bytes (" +
-                                                 HumanBytes(st.memory_limit) + ")");
+  row("memory_limit", st.memory_limit == 0 ? "0 (unlimited)" : Bytes(st.memory_limit));
   row("hits", number(st.hits));
   row("misses", number(st.misses));
   if (st.hits + st.misses != 0) {

@@ -12,6 +12,7 @@ Prints `N passed, M failed` and exits non-zero on failure.
 """
 import json
 import os
+import pty
 import random
 import re
 import shutil
@@ -248,6 +249,40 @@ def binary_values_round_trip():
     eq(kv_ok("set", "empty", "--stdin", stdin=b""), b"OK\n", "empty value")
     eq(page_get("empty"), b"", "empty value read by the page")
     eq(kv_ok("get", "empty"), b"", "empty value read by the CLI")
+
+
+def kv_on_terminal(*args):
+    """Runs `ephpm kv ARGS...` with stdout on a pseudo-terminal; returns (exit code, output)."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([CTX.binary, "--config", CTX.srv.config, "kv"] + list(args),
+                             stdout=slave, stderr=subprocess.DEVNULL)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        return p.wait(30), out
+    finally:
+        os.close(master)
+
+
+@test
+def terminal_output_escapes_control_bytes():
+    eq(kv_ok("set", "ctl", "--stdin", stdin=b"red\x1b[31m\ttab\nline2\x00"), b"OK\n", "set")
+    rc, out = kv_on_terminal("get", "ctl")
+    eq(rc, 0, "exit code")
+    # The terminal turns \n into \r\n; ESC and NUL are shown, never sent.
+    eq(out, b"red\\x1b[31m\ttab\r\nline2\\x00\r\n", "get on a terminal")
+    kv_ok("set", "ctl\x1bkey", "v")
+    rc, out = kv_on_terminal("scan", "--match", "ctl*")
+    eq(rc, 0, "exit code")
+    eq(sorted(out.split(b"\r\n")), [b"", b"ctl", b"ctl\\x1bkey"], "scan on a terminal")
 
 
 @test
