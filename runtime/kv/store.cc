@@ -141,7 +141,7 @@ const Options& Store::options() const { return arena_->options(); }
 bool Store::Get(std::string_view key, std::string* value) {
   if (key.size() > kMaxKeyLength) return false;
   KeyOp op(arena_.get(), key);
-  if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.7)
+  if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.8)
     ShardView::Count(op.view.shard()->misses);
     return false;
   }

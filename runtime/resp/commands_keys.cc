@@ -1,6 +1,9 @@
 // Key commands, for keys of any type: DEL UNLINK EXISTS EXPIRE PEXPIRE PERSIST TTL PTTL TYPE
 // RENAME, and the key listings KEYS and SCAN.
+#include <algorithm>
+#include <charconv>
 #include <string>
+#include <vector>
 
 #include "runtime/kv/arena.h"
 #include "runtime/resp/command_table.h"
@@ -76,13 +79,65 @@ void Rename(Call& c) {
   AppendSimple(c.out, "OK");
 }
 
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]: Store::Scan's guarantee (docs/kv-contract.md
+// 4.7): a key live for the whole iteration is returned exactly once, others may or may not be.
+void Scan(Call& c) {
+  uint64_t cursor = 0;
+  auto [ptr, ec] = std::from_chars(c.args[1].data(), c.args[1].data() + c.args[1].size(), cursor);
+  if (ec != std::errc() || ptr != c.args[1].data() + c.args[1].size()) {
+    return AppendError(c.out, "ERR invalid cursor");
+  }
+  std::string_view match;
+  int64_t count = 10;
+  std::string_view type;
+  for (size_t i = 2; i < c.args.size(); i += 2) {
+    if (i + 1 >= c.args.size()) return AppendError(c.out, kSyntaxError);
+    if (EqualsIgnoreCase(c.args[i], "MATCH")) {
+      match = c.args[i + 1] == "*" ? std::string_view() : c.args[i + 1];
+    } else if (EqualsIgnoreCase(c.args[i], "COUNT")) {
+      if (!ParseInt64(c.args[i + 1], &count)) return AppendError(c.out, kNotInteger);
+      if (count < 1) return AppendError(c.out, kSyntaxError);
+    } else if (EqualsIgnoreCase(c.args[i], "TYPE")) {
+      type = c.args[i + 1];
+    } else {
+      return AppendError(c.out, kSyntaxError);
+    }
+  }
+  std::vector<std::string> keys;
+  cursor = c.store().Scan(cursor, static_cast<size_t>(std::min<int64_t>(count, 100000)), match,
+                          &keys);
+  if (!type.empty()) {
+    std::erase_if(keys, [&](const std::string& key) {
+      ValueType t;
+      if (!c.store().TypeOf(key, &t)) return true;
+      return !EqualsIgnoreCase(type, t == ValueType::kHash ? "hash" : "string");
+    });
+  }
+  AppendArrayHeader(c.out, 2);
+  AppendBulk(c.out, std::to_string(cursor));
+  AppendArrayHeader(c.out, keys.size());
+  for (const std::string& k : keys) AppendBulk(c.out, k);
+}
+
+// KEYS pattern: a whole scan in one reply (what Redis warns about for big stores holds here too).
+void Keys(Call& c) {
+  std::string_view match = c.args[1] == "*" ? std::string_view() : c.args[1];
+  std::vector<std::string> keys;
+  uint64_t cursor = 0;
+  do {
+    cursor = c.store().Scan(cursor, 1000, match, &keys);
+  } while (cursor != 0);
+  AppendArrayHeader(c.out, keys.size());
+  for (const std::string& k : keys) AppendBulk(c.out, k);
+}
+
 }  // namespace
 
 const CommandSpec kKeyCommands[] = {
     {"del", -2, Del},         {"unlink", -2, Del},     {"exists", -2, Exists},
     {"expire", -3, Expire},   {"pexpire", -3, PExpire}, {"persist", 2, Persist},
     {"ttl", 2, Ttl},          {"pttl", 2, PTtl},       {"type", 2, Type},
-    {"rename", 3, Rename},
+    {"rename", 3, Rename},    {"scan", -2, Scan},      {"keys", 2, Keys},
     {nullptr, 0, nullptr},
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -204,7 +205,7 @@ TEST_F(RespCommands, WrongTypeBothWays) {
   EXPECT_EQ(Run({"HGET", "s", "f"}), wrong);
   EXPECT_EQ(Run({"HSET", "s", "f", "v"}), wrong);
   EXPECT_EQ(Run({"HGETALL", "s"}), wrong);
-  // The PHP side sees a hash as a miss (docs/kv-contract.md 4.7), and SET replaces it.
+  // The PHP side sees a hash as a miss (docs/kv-contract.md 4.8), and SET replaces it.
   std::string value;
   EXPECT_FALSE(store_->Get("h", &value));
   EXPECT_TRUE(store_->Exists("h"));
@@ -212,6 +213,35 @@ TEST_F(RespCommands, WrongTypeBothWays) {
   EXPECT_EQ(Run({"TYPE", "h"}), "+string\r\n");
   EXPECT_TRUE(store_->Get("h", &value));
   EXPECT_EQ(value, "now a string");
+}
+
+TEST_F(RespCommands, ScanAndKeys) {
+  for (int i = 0; i < 300; ++i) Run({"SET", "user:" + std::to_string(i), "v"});
+  for (int i = 0; i < 20; ++i) Run({"HSET", "hash:" + std::to_string(i), "f", "v"});
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  int calls = 0;
+  do {
+    std::string reply = Run({"SCAN", cursor, "MATCH", "user:*", "COUNT", "50"});
+    ASSERT_EQ(reply.rfind("*2\r\n$", 0), 0u) << reply;
+    size_t cursor_start = reply.find("\r\n", 5) + 2;
+    cursor = reply.substr(cursor_start, reply.find("\r\n", cursor_start) - cursor_start);
+    for (size_t p = reply.find("user:"); p != std::string::npos; p = reply.find("user:", p + 1)) {
+      std::string key = reply.substr(p, reply.find("\r\n", p) - p);
+      EXPECT_TRUE(seen.insert(key).second) << "returned twice: " << key;
+    }
+    ++calls;
+  } while (cursor != "0" && calls < 10000);
+  EXPECT_EQ(seen.size(), 300u);
+  EXPECT_GT(calls, 1);
+  std::string hashes = Run({"KEYS", "hash:1?"});
+  EXPECT_EQ(hashes.rfind("*10\r\n", 0), 0u) << hashes;
+  EXPECT_EQ(Run({"KEYS", "nothing*"}), "*0\r\n");
+  std::string typed = Run({"SCAN", "0", "COUNT", "100000", "TYPE", "hash"});
+  EXPECT_NE(typed.find("*20\r\n"), std::string::npos) << typed.substr(0, 40);
+  EXPECT_EQ(Run({"SCAN", "x"}), "-ERR invalid cursor\r\n");
+  EXPECT_EQ(Run({"SCAN", "0", "COUNT", "0"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"SCAN", "0", "MATCH"}), "-ERR syntax error\r\n");
 }
 
 TEST_F(RespCommands, ServerCommands) {
