@@ -1,5 +1,6 @@
 #include "runtime/resp/protocol.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 

@@ -47,7 +47,7 @@ final class PhpRedisTest extends TestCase
         self::assertTrue($r->rename('k', 'k2'));
         self::assertSame(\Redis::REDIS_STRING, $r->type('k2'));
         self::assertSame(\Redis::REDIS_NOT_FOUND, $r->type('k'));
-        self::assertSame(3, $r->dbSize());
+        self::assertSame(4, $r->dbSize()); // k2, e, px, c
     }
 
     public function testHashes(): void
@@ -64,11 +64,10 @@ final class PhpRedisTest extends TestCase
         self::assertSame(1, $r->hDel('h', 'f2'));
         self::assertSame(['f1' => 'v1', 'nope' => false], $r->hMGet('h', ['f1', 'nope']));
         self::assertSame(\Redis::REDIS_HASH, $r->type('h'));
-        $this->expectException(\RedisException::class);
-        $this->expectExceptionMessage('WRONGTYPE');
-        $r->setOption(\Redis::OPT_REPLY_LITERAL, false);
         $r->set('s', 'v');
-        $r->hGet('s', 'f') ?: throw new \RedisException((string) $r->getLastError());
+        self::assertFalse($r->hGet('s', 'f'));
+        // phpredis keeps one byte of the line end in getLastError(), with redis-server as with ephpm.
+        self::assertSame('WRONGTYPE Operation against a key holding the wrong kind of value', rtrim((string) $r->getLastError()));
     }
 
     public function testPipelineAndMultiPipeline(): void
@@ -89,9 +88,9 @@ final class PhpRedisTest extends TestCase
         $r = $this->redis;
         $r->set('s', 'abc');
         self::assertFalse($r->incr('s'));
-        self::assertSame('ERR value is not an integer or out of range', $r->getLastError());
+        self::assertSame('ERR value is not an integer or out of range', rtrim((string) $r->getLastError()));
         $r->clearLastError();
         self::assertFalse($r->rawCommand('NOSUCH', 'x'));
-        self::assertSame("ERR unknown command 'NOSUCH', with args beginning with: 'x' ", $r->getLastError());
+        self::assertSame("ERR unknown command 'NOSUCH', with args beginning with: 'x'", rtrim((string) $r->getLastError()));
     }
 }
