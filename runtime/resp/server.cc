@@ -36,21 +36,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection() { --state_->connections; }
 
   void Start() {
-    socket_.set_option(tcp::no_delay(true));
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    last_activity_ = std::chrono::steady_clock::now();
+    if (limits_.idle_timeout.count() != 0) WatchIdle(last_activity_ + limits_.idle_timeout);
     Read();
   }
 
  private:
-  void ArmIdleTimer() {
-    if (limits_.idle_timeout.count() == 0) return;
-    timer_.expires_after(limits_.idle_timeout);
+  // One timer per connection that wakes once per idle period and re-arms itself from the last
+  // activity, rather than a timer re-armed on every read and write (a timerfd update each time).
+  void WatchIdle(std::chrono::steady_clock::time_point deadline) {
+    timer_.expires_at(deadline);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->Close();
+      if (ec || !self->socket_.is_open()) return;
+      auto next = self->last_activity_ + self->limits_.idle_timeout;
+      if (next <= std::chrono::steady_clock::now()) return self->Close();
+      self->WatchIdle(next);
     });
   }
 
   void Read() {
-    ArmIdleTimer();
     size_t old = input_.size();
     input_.resize(old + kReadChunk);
     socket_.async_read_some(
@@ -58,7 +64,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         [self = shared_from_this(), old](boost::system::error_code ec, size_t n) {
           self->input_.resize(old + (ec ? 0 : n));
           if (ec) return self->Close();
-          self->timer_.cancel();
+          self->last_activity_ = std::chrono::steady_clock::now();
           self->Process();
         });
   }
@@ -98,10 +104,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Write() {
     writing_.swap(output_);
     output_.clear();
-    ArmIdleTimer();  // a client that stops reading its replies is idle too
+    // A client that stops reading its replies makes no activity either: the idle timer ends it.
     asio::async_write(socket_, asio::buffer(writing_),
                       [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        self->timer_.cancel();
+                        self->last_activity_ = std::chrono::steady_clock::now();
                         self->writing_.clear();
                         if (ec || self->session_.close_after_reply) return self->Close();
                         self->Process();  // commands may be waiting in the input already
@@ -120,6 +126,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerState* state_;
   Limits limits_;
   Session session_;
+  std::chrono::steady_clock::time_point last_activity_;
   std::string input_, output_, writing_;
   Args args_;
 };
