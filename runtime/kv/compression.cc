@@ -117,7 +117,7 @@ size_t CompressStream(Compression c, int level, const char* src, size_t n, char*
                                  reinterpret_cast<uint8_t*>(dst))) {
         return 0;
       }
-      return out;
+      return n > out * kMaxRatio ? 0 : out;  // beyond what DecodedLength believes: stored raw
     }
     case Compression::kZstd:
       return t_zstd.Compress(level, src, n, dst, cap);
@@ -132,12 +132,16 @@ bool DecompressStream(uint8_t encoding, const char* src, size_t n, char* dst, si
     case Compression::kGzip:
       return t_zlib.Decompress(src, n, dst, length);
     case Compression::kBrotli: {
-      size_t out = length;
-      if (BrotliDecoderDecompress(n, reinterpret_cast<const uint8_t*>(src), &out,
-                                  reinterpret_cast<uint8_t*>(dst)) != BROTLI_DECODER_RESULT_SUCCESS) {
-        return false;
-      }
-      return out == length;
+      BrotliDecoderState* state = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+      if (!state) return false;
+      auto* in = reinterpret_cast<const uint8_t*>(src);
+      auto* out = reinterpret_cast<uint8_t*>(dst);
+      size_t in_left = n, out_left = length;
+      BrotliDecoderResult r =
+          BrotliDecoderDecompressStream(state, &in_left, &in, &out_left, &out, nullptr);
+      BrotliDecoderDestroyInstance(state);
+      // The whole input is one stream that ends exactly at `length` bytes.
+      return r == BROTLI_DECODER_RESULT_SUCCESS && in_left == 0 && out_left == 0;
     }
     case Compression::kZstd:
       return t_zstd.Decompress(src, n, dst, length);
@@ -212,17 +216,29 @@ uint8_t Encode(const Options& options, std::string_view value, std::string* out)
   return static_cast<uint8_t>(options.compression);
 }
 
-bool DecodedLength(std::string_view stored, size_t* length) {
+bool RecordedLength(std::string_view stored, size_t* length) {
   if (stored.size() < kEncodedHeaderBytes) return false;
-  uint32_t n = GetU32(stored.data());
-  if (n > kMaxDecodedBytes) return false;
+  *length = GetU32(stored.data());
+  return true;
+}
+
+bool DecodedLength(uint8_t encoding, std::string_view stored, size_t* length) {
+  size_t n;
+  if (!RecordedLength(stored, &n) || n > kMaxDecodedBytes) return false;
+  const char* stream = stored.data() + kEncodedHeaderBytes;
+  size_t stream_size = stored.size() - kEncodedHeaderBytes;
+  if (encoding == static_cast<uint8_t>(Compression::kZstd)) {
+    if (ZSTD_getFrameContentSize(stream, stream_size) != n) return false;
+  } else if (n > stream_size * kMaxRatio) {
+    return false;
+  }
   *length = n;
   return true;
 }
 
 bool Decode(uint8_t encoding, std::string_view stored, char* dest, size_t length) {
   size_t recorded;
-  if (!DecodedLength(stored, &recorded) || recorded != length) return false;
+  if (!DecodedLength(encoding, stored, &recorded) || recorded != length) return false;
   if (!DecompressStream(encoding, stored.data() + kEncodedHeaderBytes,
                         stored.size() - kEncodedHeaderBytes, dest, length)) {
     return false;
@@ -232,7 +248,7 @@ bool Decode(uint8_t encoding, std::string_view stored, char* dest, size_t length
 
 bool DecodeTo(uint8_t encoding, std::string_view stored, std::string* out) {
   size_t length;
-  if (!DecodedLength(stored, &length)) return false;
+  if (!DecodedLength(encoding, stored, &length)) return false;
   out->resize(length);
   return Decode(encoding, stored, out->data(), length);
 }

@@ -9,9 +9,11 @@
 //
 // where the stream is raw DEFLATE for gzip (gzip's own 18-byte header and CRC would only add
 // bytes: the check covers corruption), a brotli stream, or a zstd frame. The length lets a reader
-// allocate the exact result once, before decoding, and refuse a length above kMaxDecodedBytes
-// instead of allocating it; a stream that fails, ends early or late, or does not match the check
-// is corrupt. Every function here is plain computation: callers run them with no shard lock held
+// allocate the exact result once, before decoding; it is believed only when the stream could
+// produce it (zstd: the frame records the same size; gzip, brotli: at most kMaxRatio times the
+// stream, DEFLATE's own limit, which brotli values are held to when written) and it is at most
+// kMaxDecodedBytes, so a corrupt length never causes a large allocation. A stream that fails,
+// ends early or late, or does not match the check is corrupt. Every function here is plain computation: callers run them with no shard lock held
 // (docs/kv-contract.md section 4.7).
 #ifndef EPHPM_RUNTIME_KV_COMPRESSION_H_
 #define EPHPM_RUNTIME_KV_COMPRESSION_H_
@@ -30,6 +32,7 @@ inline constexpr size_t kEncodedHeaderBytes = 8;
 // Larger values are stored uncompressed, and a stored length above it is corrupt: no read ever
 // allocates more than this for a compressed value.
 inline constexpr uint64_t kMaxDecodedBytes = 256ull << 20;
+inline constexpr uint64_t kMaxRatio = 1032;
 
 // "none", "gzip", "brotli", "zstd" (ePHPm's names; case-insensitive, ePHPm's "br" too).
 std::optional<Compression> ParseCompression(std::string_view name);
@@ -43,9 +46,10 @@ std::string CheckCompression(const Options& options);
 // bytes in *out, or 0 (raw, *out unspecified) when the value is shorter than the threshold,
 // longer than kMaxDecodedBytes, compression is off, or compressing would not make it smaller.
 uint8_t Encode(const Options& options, std::string_view value, std::string* out);
-// The original length recorded in an encoded value; false when the header is cut short or the
-// length is above kMaxDecodedBytes.
-bool DecodedLength(std::string_view stored, size_t* length);
+// The original length recorded in an encoded value's header; false when the header is cut short.
+bool RecordedLength(std::string_view stored, size_t* length);
+// The recorded length, when the stream could have produced it (see above); false otherwise.
+bool DecodedLength(uint8_t encoding, std::string_view stored, size_t* length);
 // Decodes `stored` (encoding `encoding`) into exactly `length` (DecodedLength) bytes at dest.
 // false when it is corrupt (dest then holds garbage).
 bool Decode(uint8_t encoding, std::string_view stored, char* dest, size_t length);

@@ -24,8 +24,8 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
   return result;
 }
 
-bool Store::DecodedSize(std::string_view stored, size_t* size) {
-  if (DecodedLength(stored, size)) return true;
+bool Store::DecodedSize(uint8_t encoding, std::string_view stored, size_t* size) {
+  if (DecodedLength(encoding, stored, size)) return true;
   arena_->header()->decode_errors.fetch_add(1, std::memory_order_relaxed);
   return false;
 }

@@ -251,7 +251,7 @@ uint64_t ShardView::SavedBy(uint32_t block) const {
     got += take;
   });
   size_t original = 0;
-  if (!DecodedLength({header, got}, &original) || original <= e->value_len) return 0;
+  if (!RecordedLength({header, got}, &original) || original <= e->value_len) return 0;
   return original - e->value_len;
 }
 

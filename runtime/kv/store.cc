@@ -352,7 +352,7 @@ bool Store::DelIfEq(std::string_view key, std::string_view token) {
       copy.Take(op);
     }
     size_t length = 0;  // a length that differs from the token's settles it without decoding
-    if (DecodedLength(copy.stored, &length) && length != token.size()) return false;
+    if (DecodedLength(copy.encoding, copy.stored, &length) && length != token.size()) return false;
     if (!copy.Decode(arena_.get()) || copy.decoded != token) return false;
   }
 }

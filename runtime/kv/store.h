@@ -103,7 +103,7 @@ class Store {
   // The original size of a compressed value copied by Read/ReadPeeked, then its bytes, written to
   // exactly `size` bytes at dest. false: corrupt (counted in Stats::decode_errors; treat the key
   // as missing).
-  bool DecodedSize(std::string_view stored, size_t* size);
+  bool DecodedSize(uint8_t encoding, std::string_view stored, size_t* size);
   bool DecodeInto(uint8_t encoding, std::string_view stored, char* dest, size_t size);
   // Inserts when missing or expired. false when a live key exists or the write is refused.
   bool SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds);
