@@ -8,7 +8,7 @@ function fragment(int $n, int $seed = 0): string
 {
     $s = '';
     for ($i = 0; strlen($s) < $n; $i++) {
-        $s .= "<li class=\"row\" data-id=\"" . ($seed * 1000 + $i % 40) . "\">\0\xff item</li>\n";
+        $s .= "<li class=\"row\" data-id=\"" . ($seed * 1000 + $i) . "\">\0\xff item</li>\n";
     }
     return substr($s, 0, $n);
 }
