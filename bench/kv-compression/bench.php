@@ -6,7 +6,9 @@
 //  * ns per ephpm_kv_get / ephpm_kv_set of a 4 KiB HTML fragment (stored compressed when the
 //    algorithm shrinks it), of a 4 KiB value stored raw (random bytes: no codec shrinks them),
 //    and apcu_fetch / apcu_store of the same fragment: all in this one process, one run.
-// Timing: hrtime(true) around an inline loop after a warm-up; median of BENCH_RUNS runs.
+// Timing: the process's CPU time (getrusage: user + system) around an inline loop, after a warm-up;
+// median of BENCH_RUNS runs. CPU time rather than wall time, so that other load on the machine
+// (a shared 2-core VM) does not inflate the figures.
 $algo = getenv('BENCH_ALGO') ?: 'none';
 $entries = (int) (getenv('BENCH_ENTRIES') ?: 600);  // per kind
 $iterations = (int) (getenv('BENCH_ITER') ?: 200000);
@@ -97,6 +99,13 @@ foreach ($kinds as $kind => $make) {
 $out['corpus']['all'] = ['entries' => $allKeys, 'value_bytes_per_entry' => $allRaw / $allKeys,
     'bytes_per_entry' => $allStored / $allKeys];
 
+function cpu_ns(): int
+{
+    $r = getrusage();
+    return ($r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec']) * 1_000_000_000
+        + ($r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec']) * 1000;
+}
+
 function median(array $xs): float
 {
     sort($xs);
@@ -129,34 +138,34 @@ $out['fragment_4k_stored_bytes'] = 4096 - ($algo === 'none' ? 0 : $st['bytes_sav
 
 $get = function (string $k): callable {
     return function (int $n) use ($k): int {
-        $t = hrtime(true);
+        $t = cpu_ns();
         for ($i = 0; $i < $n; $i++) {
             $v = ephpm_kv_get($k);
         }
-        return hrtime(true) - $t;
+        return cpu_ns() - $t;
     };
 };
 $out['ns']['ephpm_kv_get 4 KiB fragment'] = measure($get('frag'), $iterations, $runs);
 $out['ns']['ephpm_kv_get 4 KiB stored raw'] = measure($get('rand'), $iterations, $runs);
 $out['ns']['apcu_fetch 4 KiB fragment'] = measure(function (int $n): int {
-    $t = hrtime(true);
+    $t = cpu_ns();
     for ($i = 0; $i < $n; $i++) {
         $v = apcu_fetch('frag');
     }
-    return hrtime(true) - $t;
+    return cpu_ns() - $t;
 }, $iterations, $runs);
 $out['ns']['ephpm_kv_set 4 KiB fragment'] = measure(function (int $n) use ($fragment): int {
-    $t = hrtime(true);
+    $t = cpu_ns();
     for ($i = 0; $i < $n; $i++) {
         ephpm_kv_set('frag', $fragment);
     }
-    return hrtime(true) - $t;
+    return cpu_ns() - $t;
 }, intdiv($iterations, 4), $runs);
 $out['ns']['apcu_store 4 KiB fragment'] = measure(function (int $n) use ($fragment): int {
-    $t = hrtime(true);
+    $t = cpu_ns();
     for ($i = 0; $i < $n; $i++) {
         apcu_store('frag', $fragment);
     }
-    return hrtime(true) - $t;
+    return cpu_ns() - $t;
 }, intdiv($iterations, 4), $runs);
 echo json_encode($out, JSON_PRETTY_PRINT), "\n";

@@ -51,7 +51,7 @@ for k in kinds:
         row.append("%.0f" % by[a]["corpus"][k]["bytes_per_entry"])
     row.append("%.2f×" % (none["corpus"][k]["bytes_per_entry"] / by["zstd"]["corpus"][k]["bytes_per_entry"]))
     L.append("| " + " | ".join(row) + " |")
-L += ["", "## ns per operation from PHP (4 KiB value; median of the runs)", "",
+L += ["", "## ns per operation from PHP (4 KiB value; CPU time of the process, median of the runs)", "",
       "The fragment is stored compressed when the algorithm shrinks it; the random 4 KiB value is stored raw",
       "in every process (no codec shrinks it), so the raw get and the APCu fetch are measured in the same process as the compressed get.", "",
       "| Operation | " + " | ".join(by) + " |", "|---|" + "---:|" * len(by)]
