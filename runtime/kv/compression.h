@@ -14,7 +14,7 @@
 // stream, DEFLATE's own limit, which brotli values are held to when written) and it is at most
 // kMaxDecodedBytes, so a corrupt length never causes a large allocation. A stream that fails,
 // ends early or late, or does not match the check is corrupt. Every function here is plain computation: callers run them with no shard lock held
-// (docs/kv-contract.md section 4.7).
+// (docs/kv-contract.md section 4.9).
 #ifndef EPHPM_RUNTIME_KV_COMPRESSION_H_
 #define EPHPM_RUNTIME_KV_COMPRESSION_H_
 

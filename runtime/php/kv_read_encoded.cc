@@ -1,5 +1,5 @@
 // runtime/php/kv_read_encoded.cc: the binding's side of value compression (docs/kv-contract.md
-// section 4.7) — ephpm_kv_get's path for a value stored compressed — and ephpm_kv_stats, whose
+// section 4.9) — ephpm_kv_get's path for a value stored compressed — and ephpm_kv_stats, whose
 // counters include what compression saves.
 //
 // Store::Read copies a value as stored, under the shard lock. A compressed one is decoded here,
