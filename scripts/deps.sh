@@ -9,6 +9,8 @@ packages=(
   # C++ libraries
   libboost-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev
+  # [kv] compression codecs
+  zlib1g-dev libbrotli-dev libzstd-dev
   # embedded PHP 8.2 and the extensions users expect to load under `ephpm` (php8.2-dev and
   # php-parser: gen_stub.php for scripts/gen-arginfo.sh)
   libphp8.2-embed php8.2-dev php-parser php8.2-cli php8.2-opcache php8.2-mbstring php8.2-xml php8.2-intl

@@ -11,6 +11,7 @@
 
 #include "runtime/config/files.h"
 #include "runtime/config/redis_compat.h"
+#include "runtime/kv/compression.h"
 
 namespace ephpm::config {
 namespace {
@@ -151,9 +152,11 @@ class Loader {
     *out = v;
     return true;
   }
-  // A byte size: integer bytes or a string "<digits>[KB|MB|GB]".
+  // A byte size: integer bytes or a string "<digits>[KB|MB|GB]". `example` and `note` finish the
+  // messages ("8MB"; ", 0 = unlimited").
   bool Size(const std::string& table, const std::string& key, const toml::node& node,
-            uint64_t min, uint64_t max, uint64_t* out) {
+            uint64_t min, uint64_t max, uint64_t* out, const char* example = "8MB",
+            const char* note = "") {
     uint64_t v = 0;
     if (node.is_integer()) {
       int64_t i = node.as_integer()->get();
@@ -168,13 +171,13 @@ class Loader {
       if (!kv::ParseMemorySize(text, &v, &why)) {
         Error(table, key,
               "invalid size " + Quote(text) + (why.empty() ? "" : " (" + why + ")") +
-                  "; expected bytes or <digits>KB|MB|GB");
+                  "; expected bytes or <digits>KB|MB|GB" + note);
         return false;
       }
     } else {
       Error(table, key,
-            std::string("expected a size (integer bytes or a string like \"8MB\"), got ") +
-                TypeName(node));
+            std::string("expected a size (integer bytes or a string like \"") + example +
+                "\"), got " + TypeName(node));
       return false;
     }
     if (v < min || v > max) {
@@ -458,23 +461,7 @@ class Loader {
       std::string k(key.str());
       if (k == "memory_limit") {
         uint64_t v;
-        if (node.is_string()) {
-          std::string why;
-          const std::string& text = node.as_string()->get();
-          if (!kv::ParseMemorySize(text, &v, &why)) {
-            return Error(T, k, "invalid size " + Quote(text) +
-                                   (why.empty() ? "" : " (" + why + ")") +
-                                   "; expected bytes or <digits>KB|MB|GB, 0 = unlimited");
-          }
-        } else if (node.is_integer()) {
-          int64_t i = node.as_integer()->get();
-          if (i < 0) return Error(T, k, "size must not be negative, got " + std::to_string(i));
-          v = static_cast<uint64_t>(i);
-        } else {
-          return Error(T, k,
-                       std::string("expected a size (integer bytes or a string like "
-                                   "\"256MB\"), got ") + TypeName(node));
-        }
+        if (!Size(T, k, node, 0, UINT64_MAX, &v, "256MB", ", 0 = unlimited")) return;
         if (v != 0 && v < kv::kMinMemoryLimit) {
           return Error(T, k, "size " + std::to_string(v) + " bytes is below the minimum of " +
                                  std::to_string(kv::kMinMemoryLimit) +
@@ -505,8 +492,21 @@ class Loader {
                                  std::to_string(v));
         }
         o.shards = static_cast<uint32_t>(v);
-      } else if (k == "compression" || k == "compression_level" ||
-                 k == "compression_min_size" || k == "secret") {
+      } else if (k == "compression") {
+        std::string v;
+        if (!String(T, k, node, &v)) return;
+        auto compression = kv::ParseCompression(v);
+        if (!compression) {
+          return Error(T, k, "unknown algorithm " + Quote(v) + " (expected none, gzip, brotli, zstd)");
+        }
+        o.compression = *compression;
+      } else if (k == "compression_level") {
+        int64_t v;
+        if (!Integer(T, k, node, 0, 22, &v)) return;
+        o.compression_level = static_cast<int>(v);
+      } else if (k == "compression_min_size") {
+        if (!Size(T, k, node, 0, UINT32_MAX, &o.compression_min_size)) return;
+      } else if (k == "secret") {
         Warn(T, k, "ePHPm setting not implemented by ephpm; accepted and ignored");
       } else if (k == "redis_compat") {
         if (!Table(T, k, node)) return;
@@ -517,10 +517,13 @@ class Loader {
       } else if (k == "enabled") {
         Warn(T, k, "ignored: the store is always on");
       } else {
-        Warn(T, k, "unknown key, ignored (known: memory_limit, eviction_policy, shards)");
+        Warn(T, k, "unknown key, ignored (known: memory_limit, eviction_policy, shards, "
+                   "compression, compression_level, compression_min_size)");
       }
       if (failed()) return;
     }
+    std::string why = kv::CheckCompression(o);  // the level's range depends on the algorithm
+    if (!why.empty()) Error(T, "compression_level", why);
   }
 
   void Log(const toml::table& t) {

@@ -7,8 +7,8 @@
 //    against the directory that contains the config file. Without a config file they are relative
 //    to the current directory. [php] worker_script is relative to document_root (as in ePHPm).
 //  * Unknown tables and keys are errors, except in [kv], where ePHPm's keys that we do not
-//    implement (compression*, secret, [kv.redis_compat] socket) and any other unknown key are
-//    accepted with a warning so ePHPm configs still load.
+//    implement (secret, [kv.redis_compat] socket) and any other unknown key are accepted with a
+//    warning so ePHPm configs still load.
 //  * Every error names the file, the table and key, and the reason, e.g.
 //      ephpm.toml: [kv] eviction_policy: unknown policy "lru" (expected noeviction, allkeys-lru,
 //      volatile-lru, allkeys-random)
@@ -108,7 +108,7 @@ struct RedisCompatConfig {
 };
 
 struct KvConfig {
-  kv::Options options;  // memory_limit, eviction_policy, shards
+  kv::Options options;  // memory_limit, eviction_policy, shards, compression*
   RedisCompatConfig redis_compat;
 };
 

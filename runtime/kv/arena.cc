@@ -16,6 +16,8 @@
 #include <random>
 #include <sstream>
 
+#include "runtime/kv/compression.h"
+
 namespace ephpm::kv {
 namespace {
 
@@ -54,6 +56,11 @@ bool ComputeLayout(const Options& o, ArenaLayout* l, std::string* error) {
   if (!LayoutFor(o.shards, RegionBytesFor(o), l)) {
     *error = "memory_limit " + std::to_string(o.memory_limit) + " is too small for " +
              std::to_string(o.shards) + " shards";
+    return false;
+  }
+  std::string compression = CheckCompression(o);
+  if (!compression.empty()) {
+    *error = "compression_level: " + compression;
     return false;
   }
   return true;
@@ -152,6 +159,9 @@ void Arena::InitHeader(const ArenaLayout& l) {
   h->mapping_size = l.total;
   h->memory_limit = options_.memory_limit;
   h->eviction_policy = static_cast<uint32_t>(options_.eviction_policy);
+  h->compression = static_cast<uint32_t>(options_.compression);
+  h->compression_level = options_.compression_level;
+  h->compression_min_size = options_.compression_min_size;
   h->pages_reserved = pages_reserved_ ? 1 : 0;
   h->seed = std::random_device{}() | uint64_t{std::random_device{}()} << 32;
   h->owner_pid = getpid();
@@ -201,9 +211,11 @@ void Arena::ResetShard(uint32_t i) {
   s->count = 0;
   s->ttl_count = 0;
   s->used_memory = 0;
+  s->bytes_saved = 0;
   ++s->change_seq;
   s->keys_published.store(0, std::memory_order_relaxed);
   s->used_published.store(0, std::memory_order_relaxed);
+  s->saved_published.store(0, std::memory_order_relaxed);
 }
 
 void Arena::ReportDiscard(uint32_t i, uint32_t dead_owner, uint64_t keys) const {

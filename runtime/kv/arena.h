@@ -25,7 +25,7 @@
 namespace ephpm::kv {
 
 inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
-inline constexpr uint32_t kLayoutVersion = 3;
+inline constexpr uint32_t kLayoutVersion = 4;
 inline constexpr uint32_t kSlotsPerShard = 64;
 inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
 
@@ -81,8 +81,10 @@ struct alignas(64) Shard {
   uint64_t rng;        // xorshift state for sampling
   uint64_t used_memory;
   uint64_t change_seq;  // bumped by every change to the shard's entries (Store::ReadPeeked)
+  uint64_t bytes_saved;  // original minus stored bytes of the compressed entries
   std::atomic<uint64_t> keys_published;  // count, readable without the lock
   std::atomic<uint64_t> used_published;  // used_memory, readable without the lock
+  std::atomic<uint64_t> saved_published;  // bytes_saved, readable without the lock
   std::atomic<uint64_t> hits;
   std::atomic<uint64_t> misses;
   std::atomic<uint64_t> evictions;
@@ -117,6 +119,11 @@ struct ArenaHeader {
   std::atomic<int64_t> slot_grace_ms;
   std::atomic<uint32_t> sweep_cursor;
   std::atomic<uint32_t> ready;
+  // Compression settings of the creator, which every attached process writes with too.
+  uint32_t compression;  // Compression
+  int32_t compression_level;
+  uint64_t compression_min_size;
+  std::atomic<uint64_t> decode_errors;  // compressed values that failed to decode (any process)
 };
 
 // Where everything sits in an arena of `shard_count` shards of `region_bytes` each. A function of

@@ -26,6 +26,7 @@
 #include <cstring>
 
 #include "runtime/kv/arena.h"
+#include "runtime/kv/compression.h"
 
 namespace ephpm::kv {
 namespace {
@@ -114,6 +115,10 @@ AttachError ValidateHeader(const char* base, uint64_t size, const std::string& n
   if (h->eviction_policy > static_cast<uint32_t>(EvictionPolicy::kAllKeysRandom)) {
     return corrupt("eviction policy");
   }
+  Options compression;
+  compression.compression = static_cast<Compression>(h->compression);
+  compression.compression_level = h->compression_level;
+  if (h->compression > 255 || !CheckCompression(compression).empty()) return corrupt("compression");
   const auto* shards = reinterpret_cast<const Shard*>(base + l.shards_offset);
   const uint64_t units = l.region_bytes / kUnit;
   for (uint32_t i = 0; i < l.shard_count; ++i) {
@@ -273,6 +278,9 @@ std::unique_ptr<Arena> Arena::Attach(const std::string& name, AttachError* why,
   arena->options_.memory_limit = h->memory_limit;
   arena->options_.eviction_policy = static_cast<EvictionPolicy>(h->eviction_policy);
   arena->options_.shards = h->shard_count;
+  arena->options_.compression = static_cast<Compression>(h->compression);
+  arena->options_.compression_level = h->compression_level;
+  arena->options_.compression_min_size = h->compression_min_size;
   return arena;
 }
 

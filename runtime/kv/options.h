@@ -13,6 +13,10 @@ namespace ephpm::kv {
 
 enum class EvictionPolicy { kNoEviction, kAllKeysLru, kVolatileLru, kAllKeysRandom };
 
+// Value compression ([kv] compression; runtime/kv/compression.h). The numbers are the entries'
+// ValueEncoding bytes (arena.h), so the algorithm a value was written with is read back from it.
+enum class Compression : uint8_t { kNone = 0, kGzip = 1, kBrotli = 2, kZstd = 3 };
+
 // Case-sensitive: "noeviction", "allkeys-lru", "volatile-lru", "allkeys-random".
 std::optional<EvictionPolicy> ParseEvictionPolicy(std::string_view name);
 const char* EvictionPolicyName(EvictionPolicy policy);
@@ -31,6 +35,12 @@ struct Options {
   // Power of two, 1..4096. Each shard owns memory_limit / shards bytes, so that is also the largest
   // single entry the store can hold.
   uint32_t shards = 64;
+  // Values of at least compression_min_size bytes are stored compressed with `compression` at
+  // `compression_level` when that makes them smaller (ePHPm's keys and defaults). An attached
+  // store uses its creator's settings (kept in the arena header).
+  Compression compression = Compression::kNone;
+  int compression_level = 6;
+  uint64_t compression_min_size = 1024;
 };
 
 inline constexpr uint64_t kMinMemoryLimit = 1ull << 20;  // smallest limit the config accepts
@@ -47,6 +57,8 @@ struct Stats {
   uint64_t evictions = 0;
   uint64_t expired = 0;
   uint64_t discarded_shards = 0;  // shards emptied because a process died holding their lock
+  uint64_t bytes_saved = 0;    // original minus stored bytes of the compressed values present
+  uint64_t decode_errors = 0;  // compressed values that failed to decode (each read as a miss)
 };
 
 // Why Store::AttachNamed (or the attach check inside CreateNamed) refused a named arena.

@@ -1,5 +1,6 @@
 #include "runtime/kv/shard.h"
 
+#include "runtime/kv/compression.h"
 #include "runtime/kv/owner_lock.h"
 
 #include <linux/futex.h>
@@ -76,6 +77,7 @@ uint64_t ShardView::HashOf(uint32_t block) const {
 }
 
 void ShardView::FreeBlocks(uint32_t head) {
+  s_->bytes_saved -= std::min(SavedBy(head), s_->bytes_saved);
   uint64_t bytes = alloc_.BlockBytes(head);
   uint32_t c = Entry(head)->chunk_next;
   alloc_.Free(head);
@@ -108,14 +110,17 @@ void ShardView::RemoveFromTtl(EntryHeader* e) {
 }
 
 bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t deadline_ms,
-                                 uint64_t hash) {
+                                 uint64_t hash, uint8_t encoding) {
   EntryHeader* e = Entry(block);
   size_t needed = sizeof(EntryHeader) + e->key_len + value.size();
   size_t room = alloc_.PayloadSize(block);
   if (e->chunk_next != 0 || needed > room || room > 2 * needed + 64) return false;
+  s_->bytes_saved -= std::min(SavedBy(block), s_->bytes_saved);
   std::memcpy(reinterpret_cast<char*>(e + 1) + e->key_len, value.data(), value.size());
   e->value_len = static_cast<uint32_t>(value.size());
   e->value_type = static_cast<uint8_t>(ValueType::kString);  // a SET over a hash makes a string
+  e->encoding = encoding;
+  s_->bytes_saved += SavedBy(block);
   e->lru_ms = ArenaClock();
   if (deadline_ms == 0) {
     ClearDeadline(block);
@@ -143,7 +148,7 @@ void ShardView::RemoveBlock(uint32_t block) {
 }
 
 uint32_t ShardView::Build(std::string_view key, uint64_t hash, std::string_view value,
-                          int64_t deadline_ms) {
+                          int64_t deadline_ms, uint8_t encoding) {
   size_t head_min = sizeof(EntryHeader) + key.size();
   uint32_t head = alloc_.AllocateUpTo(head_min, head_min + value.size());
   if (head == 0) return 0;
@@ -180,6 +185,8 @@ uint32_t ShardView::Build(std::string_view key, uint64_t hash, std::string_view 
     link = &ch->next;
   }
   s_->used_memory += charge;
+  e->encoding = encoding;  // only now: a failed build above frees a raw entry, saving nothing
+  s_->bytes_saved += SavedBy(head);
   return head;
 }
 
@@ -239,6 +246,21 @@ void ShardView::CopyValue(uint32_t block, std::string* out) const {
   CopyValueTo(block, out->data());
 }
 
+uint64_t ShardView::SavedBy(uint32_t block) const {
+  const EntryHeader* e = Entry(block);
+  if (e->encoding == 0) return 0;
+  char header[kEncodedHeaderBytes];
+  size_t got = 0;
+  ForEachValuePiece(block, [&](const char* p, size_t n) {
+    size_t take = std::min(n, sizeof(header) - got);
+    std::memcpy(header + got, p, take);
+    got += take;
+  });
+  size_t original = 0;
+  if (!RecordedLength({header, got}, &original) || original <= e->value_len) return 0;
+  return original - e->value_len;
+}
+
 void ShardView::CopyValueTo(uint32_t block, char* dest) const {
   ForEachValuePiece(block, [&dest](const char* p, size_t n) {
     std::memcpy(dest, p, n);
@@ -268,6 +290,7 @@ void ShardView::PublishCounts() {
   ++s_->change_seq;
   s_->keys_published.store(s_->count, std::memory_order_relaxed);
   s_->used_published.store(s_->used_memory, std::memory_order_relaxed);
+  s_->saved_published.store(s_->bytes_saved, std::memory_order_relaxed);
 }
 
 void ShardView::BumpWatch(uint64_t hash) {

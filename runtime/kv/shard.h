@@ -64,8 +64,10 @@ class ShardView {
   // Unlinks and frees an entry; bumps its watch slot.
   void Remove(const Found& f, uint64_t hash);
   void RemoveBlock(uint32_t block);  // when only the block is known (eviction, expiry)
-  // Builds an entry (not linked). 0 when the region cannot hold it right now.
-  uint32_t Build(std::string_view key, uint64_t hash, std::string_view value, int64_t deadline_ms);
+  // Builds an entry (not linked) holding `value` stored as `encoding` (a ValueEncoding:
+  // compression.h). 0 when the region cannot hold it right now.
+  uint32_t Build(std::string_view key, uint64_t hash, std::string_view value, int64_t deadline_ms,
+                 uint8_t encoding = 0);
   // Links a built entry, replacing `old` (which may be empty). Bumps the watch slot.
   void Publish(uint32_t block, const Found& old, uint64_t hash);
 
@@ -85,7 +87,10 @@ class ShardView {
   // Replaces the value of a single-block entry in place when the new value fits its block without
   // wasting more than half of it (no allocation, no eviction, so it cannot be refused). Sets the
   // deadline (0 = persistent) and bumps the watch slot. false: the caller must rebuild the entry.
-  bool OverwriteInPlace(uint32_t block, std::string_view value, int64_t deadline_ms, uint64_t hash);
+  bool OverwriteInPlace(uint32_t block, std::string_view value, int64_t deadline_ms, uint64_t hash,
+                        uint8_t encoding = 0);
+  // What compression saves on this entry (Shard::bytes_saved): 0 for a raw value.
+  uint64_t SavedBy(uint32_t block) const;
 
   // Makes room for a write by evicting up to one victim per call under the store's policy, never
   // `exclude`. false when nothing is eligible.

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "runtime/kv/arena.h"
+#include "runtime/kv/compression.h"
 #include "runtime/kv/shard.h"
 
 #define XXH_INLINE_ALL
@@ -87,14 +88,94 @@ struct KeyOp {
 
 // Builds the key's new entry (evicting for room, never the key's current entry) and swaps it in
 // for the current one. false: refused, nothing changed.
-bool Replace(KeyOp& op, std::string_view key, std::string_view value, int64_t deadline) {
+bool Replace(KeyOp& op, std::string_view key, std::string_view value, int64_t deadline,
+             uint8_t encoding = 0) {
   bool evicted = false;
   uint32_t block = BuildWithEviction(
-      op.view, op.entry.block, [&] { return op.view.Build(key, op.hash, value, deadline); },
-      &evicted);
+      op.view, op.entry.block,
+      [&] { return op.view.Build(key, op.hash, value, deadline, encoding); }, &evicted);
   if (block == 0) return false;
   if (evicted) op.entry = op.view.Find(key, op.hash);  // eviction may have moved the link
   op.view.Publish(block, op.entry, op.hash);
+  return true;
+}
+
+// Whether the live entry of op holds exactly `bytes` as stored.
+bool StoredEquals(const KeyOp& op, std::string_view bytes) {
+  if (op.header()->value_len != bytes.size()) return false;
+  bool equal = true;
+  size_t offset = 0;
+  op.view.ForEachValuePiece(op.entry.block, [&](const char* p, size_t n) {
+    equal = equal && std::memcmp(p, bytes.data() + offset, n) == 0;
+    offset += n;
+  });
+  return equal;
+}
+
+// A compressed value copied out under its shard lock, to be decoded once the lock is released.
+// Back under the lock, Holds() tells whether the entry still stores exactly those bytes, and so
+// whether `decoded` is still its value (IncrBy and DelIfEq retry otherwise).
+struct EncodedCopy {
+  void Take(const KeyOp& op) {
+    encoding = op.header()->encoding;
+    op.view.CopyValue(op.entry.block, &stored);
+    taken = true;
+  }
+  bool Holds(const KeyOp& op) const {
+    return taken && op.header()->encoding == encoding && StoredEquals(op, stored);
+  }
+  // Decodes `stored` into `decoded`; a corrupt value is counted (Stats::decode_errors).
+  bool Decode(Arena* arena) {
+    if (DecodeTo(encoding, stored, &decoded)) return true;
+    arena->header()->decode_errors.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  bool taken = false;
+  uint8_t encoding = 0;
+  std::string stored, decoded;
+};
+
+// One locked attempt of IncrBy. false: the entry is compressed and *copy must be decoded (with
+// no lock held) before the next attempt.
+bool IncrByOnce(Arena* arena, std::string_view key, int64_t delta, int64_t* result,
+                EncodedCopy* copy, IncrStatus* status) {
+  KeyOp op(arena, key);
+  int64_t sum = delta;
+  int64_t deadline = 0;
+  if (op.live()) {
+    // Integer text is short: anything long enough to be chunked is zero-padded at best, so it is
+    // gathered into a buffer first (rare); otherwise it is parsed where it lies.
+    std::string gathered;
+    std::string_view text;
+    const EntryHeader* e = op.header();
+    if (e->encoding != 0) {
+      if (!copy->Holds(op)) {
+        copy->Take(op);
+        return false;
+      }
+      text = copy->decoded;
+    } else if (e->chunk_next == 0) {
+      text = {reinterpret_cast<const char*>(e + 1) + e->key_len, e->value_len};
+    } else {
+      op.view.CopyValue(op.entry.block, &gathered);
+      text = gathered;
+    }
+    int64_t current;
+    *status = IncrStatus::kNotInteger;
+    if (!ParseInteger(text, &current)) return true;
+    *status = IncrStatus::kOverflow;
+    if (__builtin_add_overflow(current, delta, &sum)) return true;
+    deadline = e->deadline_ms;  // an update keeps the TTL
+  }
+  // The result is stored raw: at most 20 digits, which no codec shortens once the 8-byte header of
+  // a compressed value is counted.
+  char text[24];
+  char* end = std::to_chars(text, text + sizeof(text), sum).ptr;
+  std::string_view value(text, static_cast<size_t>(end - text));
+  *result = sum;
+  *status = IncrStatus::kOk;
+  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash)) return true;
+  if (!Replace(op, key, value, deadline)) *status = IncrStatus::kRefused;
   return true;
 }
 
@@ -138,13 +219,14 @@ bool Store::is_named() const { return arena_->kind() == Arena::Kind::kNamed; }
 const std::string& Store::name() const { return arena_->name(); }
 const Options& Store::options() const { return arena_->options(); }
 
-bool Store::Get(std::string_view key, std::string* value) {
+bool Store::GetStored(std::string_view key, std::string* value, uint8_t* encoding) {
   if (key.size() > kMaxKeyLength) return false;
   KeyOp op(arena_.get(), key);
   if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.8)
     ShardView::Count(op.view.shard()->misses);
     return false;
   }
+  *encoding = op.header()->encoding;
   op.view.CopyValue(op.entry.block, value);
   op.view.TouchLru(op.header(), /*force=*/false);
   ShardView::Count(op.view.shard()->hits);
@@ -162,7 +244,8 @@ Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacit
   EntryHeader* e = op.header();
   op.view.TouchLru(e, /*force=*/false);
   ShardView::Count(op.view.shard()->hits);
-  *peeked = Peeked{op.shard, op.entry.block, op.view.shard()->change_seq, e->value_len};
+  *peeked = Peeked{op.shard, op.entry.block, op.view.shard()->change_seq, e->value_len,
+                   e->encoding};
   if (e->value_len > capacity) return ReadResult::kTooBig;
   op.view.CopyValueTo(op.entry.block, buffer);
   return ReadResult::kCopied;
@@ -179,17 +262,25 @@ bool Store::ReadPeeked(const Peeked& peeked, char* dest) {
 bool Store::Set(std::string_view key, std::string_view value, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || value.size() > UINT32_MAX) return false;
   int64_t deadline = DeadlineFor(ttl_seconds, ttl_seconds > 0 ? MonotonicMs() : 0);
+  std::string encoded;  // compressed before the lock is taken
+  uint8_t encoding = Encode(arena_->options(), value, &encoded);
+  if (encoding != 0) value = encoded;
   KeyOp op(arena_.get(), key);
-  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash)) return true;
-  return Replace(op, key, value, deadline);
+  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash, encoding)) {
+    return true;
+  }
+  return Replace(op, key, value, deadline, encoding);
 }
 
 bool Store::SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds) {
   if (key.size() > kMaxKeyLength || value.size() > UINT32_MAX) return false;
   int64_t deadline = DeadlineFor(ttl_seconds, ttl_seconds > 0 ? MonotonicMs() : 0);
+  std::string encoded;
+  uint8_t encoding = Encode(arena_->options(), value, &encoded);
+  if (encoding != 0) value = encoded;
   KeyOp op(arena_.get(), key);
   if (op.live()) return false;
-  return Replace(op, key, value, deadline);
+  return Replace(op, key, value, deadline, encoding);
 }
 
 int Store::Del(std::string_view key) {
@@ -208,34 +299,12 @@ bool Store::Exists(std::string_view key) {
 
 IncrStatus Store::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
   if (key.size() > kMaxKeyLength) return IncrStatus::kRefused;
-  KeyOp op(arena_.get(), key);
-  int64_t sum = delta;
-  int64_t deadline = 0;
-  if (op.live()) {
-    // Integer text is short: anything long enough to be chunked is zero-padded at best, so it is
-    // gathered into a buffer first (rare); otherwise it is parsed where it lies.
-    std::string gathered;
-    std::string_view text;
-    const EntryHeader* e = op.header();
-    if (e->chunk_next == 0) {
-      text = {reinterpret_cast<const char*>(e + 1) + e->key_len, e->value_len};
-    } else {
-      op.view.CopyValue(op.entry.block, &gathered);
-      text = gathered;
-    }
-    int64_t current;
-    if (!ParseInteger(text, &current)) return IncrStatus::kNotInteger;
-    if (__builtin_add_overflow(current, delta, &sum)) return IncrStatus::kOverflow;
-    deadline = e->deadline_ms;  // an update keeps the TTL
+  EncodedCopy copy;
+  IncrStatus status = IncrStatus::kRefused;
+  while (!IncrByOnce(arena_.get(), key, delta, result, &copy, &status)) {
+    if (!copy.Decode(arena_.get())) return IncrStatus::kNotInteger;  // never overwrite it
   }
-  char text[24];
-  char* end = std::to_chars(text, text + sizeof(text), sum).ptr;
-  std::string_view value(text, static_cast<size_t>(end - text));
-  *result = sum;
-  if (op.live() && op.view.OverwriteInPlace(op.entry.block, value, deadline, op.hash)) {
-    return IncrStatus::kOk;
-  }
-  return Replace(op, key, value, deadline) ? IncrStatus::kOk : IncrStatus::kRefused;
+  return status;
 }
 
 bool Store::Expire(std::string_view key, int64_t ttl_seconds) {
@@ -271,17 +340,22 @@ void Store::FlushAll() {
 
 bool Store::DelIfEq(std::string_view key, std::string_view token) {
   if (key.size() > kMaxKeyLength) return false;
-  KeyOp op(arena_.get(), key);
-  if (!op.live() || op.header()->value_len != token.size()) return false;
-  bool equal = true;
-  size_t offset = 0;
-  op.view.ForEachValuePiece(op.entry.block, [&](const char* p, size_t n) {
-    equal = equal && std::memcmp(p, token.data() + offset, n) == 0;
-    offset += n;
-  });
-  if (!equal) return false;
-  op.view.Remove(op.entry, op.hash);
-  return true;
+  EncodedCopy copy;
+  for (;;) {
+    {
+      KeyOp op(arena_.get(), key);
+      if (!op.live()) return false;
+      if (op.header()->encoding == 0 || copy.Holds(op)) {  // raw, or decoded equal to the token
+        if (op.header()->encoding == 0 && !StoredEquals(op, token)) return false;
+        op.view.Remove(op.entry, op.hash);
+        return true;
+      }
+      copy.Take(op);
+    }
+    size_t length = 0;  // a length that differs from the token's settles it without decoding
+    if (DecodedLength(copy.encoding, copy.stored, &length) && length != token.size()) return false;
+    if (!copy.Decode(arena_.get()) || copy.decoded != token) return false;
+  }
 }
 
 uint64_t Store::DiscardedShards() {
@@ -310,7 +384,9 @@ Stats Store::GetStats() {
     st.evictions += s->evictions.load(std::memory_order_relaxed);
     st.expired += s->expired.load(std::memory_order_relaxed);
     st.discarded_shards += s->discards.load(std::memory_order_relaxed);
+    st.bytes_saved += s->saved_published.load(std::memory_order_relaxed);
   }
+  st.decode_errors = h->decode_errors.load(std::memory_order_relaxed);
   return st;
 }
 

@@ -100,7 +100,9 @@ class Store {
   // same config path.
   static std::string NameFor(std::string_view config_path, std::string_view listen);
 
-  // Live key: copies the value into *value and returns true. Counts a hit or a miss.
+  // Live key: copies the value into *value and returns true. Counts a hit or a miss. A value
+  // stored compressed is decoded (after the shard lock is released); one that fails to decode
+  // reads as missing and counts in Stats::decode_errors.
   bool Get(std::string_view key, std::string* value);
   bool Set(std::string_view key, std::string_view value, int64_t ttl_seconds);
 
@@ -109,15 +111,23 @@ class Store {
   // `buffer` at once (kCopied). A larger one is only located (kTooBig): allocate `peeked->size`
   // bytes, then ReadPeeked copies the value there if the key's shard has not changed meanwhile
   // (false otherwise: fall back to Get). Counts one hit or miss, like Get.
+  // Both copy the value as stored: when `encoding` is not 0 (raw) it is compressed, and the caller
+  // decodes it with DecodedSize and DecodeInto, outside any lock.
   struct Peeked {
     uint32_t shard = 0;
     uint32_t block = 0;
     uint64_t change_seq = 0;
-    size_t size = 0;
+    size_t size = 0;       // stored bytes
+    uint8_t encoding = 0;  // ValueEncoding of the stored bytes
   };
   enum class ReadResult { kMiss, kCopied, kTooBig };
   ReadResult Read(std::string_view key, char* buffer, size_t capacity, Peeked* peeked);
   bool ReadPeeked(const Peeked& peeked, char* dest);
+  // The original size of a compressed value copied by Read/ReadPeeked, then its bytes, written to
+  // exactly `size` bytes at dest. false: corrupt (counted in Stats::decode_errors; treat the key
+  // as missing).
+  bool DecodedSize(uint8_t encoding, std::string_view stored, size_t* size);
+  bool DecodeInto(uint8_t encoding, std::string_view stored, char* dest, size_t size);
   // Inserts when missing or expired. false when a live key exists or the write is refused.
   bool SetNx(std::string_view key, std::string_view value, int64_t ttl_seconds);
   // 1 when a live key was removed, else 0.
@@ -179,6 +189,12 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<Arena> arena);
+  // Get and Wait as the shard has the value: copied as stored, with its encoding.
+  bool GetStored(std::string_view key, std::string* value, uint8_t* encoding);
+  WaitResult WaitStored(std::string_view key, uint64_t last_version, int64_t timeout_ms,
+                        const std::atomic<bool>* cancel, std::string* value, uint8_t* encoding);
+  // Decodes a value copied as stored in place; false (counted) when it is corrupt.
+  bool DecodeCopied(uint8_t encoding, std::string* value);
   std::unique_ptr<Arena> arena_;
 };
 

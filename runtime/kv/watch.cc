@@ -70,11 +70,14 @@ void ReleaseWaiter(WatchSlot* slot) {
   if (slot->waiters == 0) slot->idle_since_ms = MonotonicMs();
 }
 
-// Reads the key (reaping it if expired) for a wake-up result. Caller holds the shard lock.
-bool Snapshot(ShardView& view, std::string_view key, uint64_t hash, std::string* value) {
+// Reads the key (reaping it if expired), as stored, for a wake-up result. Caller holds the shard
+// lock.
+bool Snapshot(ShardView& view, std::string_view key, uint64_t hash, std::string* value,
+              uint8_t* encoding) {
   Found f = view.Find(key, hash);
   int64_t now = 0;
   if (f.block == 0 || view.ReapIfExpired(&f, hash, &now)) return false;
+  *encoding = view.Entry(f.block)->encoding;
   view.CopyValue(f.block, value);
   return true;
 }
@@ -85,8 +88,9 @@ uint64_t Fingerprint(bool present, const std::string& value) {
 
 }  // namespace
 
-WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t timeout_ms,
-                       const std::atomic<bool>* cancel, std::string* value) {
+WaitResult Store::WaitStored(std::string_view key, uint64_t last_version, int64_t timeout_ms,
+                             const std::atomic<bool>* cancel, std::string* value,
+                             uint8_t* encoding) {
   WaitResult result;
   if (key.size() > kMaxKeyLength) return result;
   timeout_ms = std::clamp<int64_t>(timeout_ms, 0, kMaxDeadlineMs / 2);  // no overflow below
@@ -106,7 +110,7 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
     if (!slot) slot = NewSlot(arena_.get(), shard, hash);
     if (!slot || slot->version > last_version) {
       result.status = WaitResult::Status::kChanged;
-      result.has_value = Snapshot(view, key, hash, value);
+      result.has_value = Snapshot(view, key, hash, value, encoding);
       if (slot) {
         result.version = slot->version;
         return result;
@@ -135,7 +139,7 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
       nanosleep(&ts, nullptr);
       ShardLock lock(arena_.get(), shard);
       ShardView view(arena_.get(), shard);
-      bool present = Snapshot(view, key, hash, value);
+      bool present = Snapshot(view, key, hash, value, encoding);
       if (Fingerprint(present, *value) != fingerprint) {
         result.status = WaitResult::Status::kChanged;
         result.has_value = present;
@@ -156,7 +160,7 @@ WaitResult Store::Wait(std::string_view key, uint64_t last_version, int64_t time
       ReleaseWaiter(slot);
       result.status = WaitResult::Status::kChanged;
       result.version = slot->version;
-      result.has_value = Snapshot(view, key, hash, value);
+      result.has_value = Snapshot(view, key, hash, value, encoding);
       return result;
     }
     if (cancelled() || MonotonicMs() >= deadline) {

@@ -64,8 +64,10 @@ function ephpm_kv_mset(array $values, int $ttl = 0): bool {}
 
 /**
  * discarded_shards counts shards emptied because a process died holding their lock (each is also
- * logged by the server, or on stderr by `ephpm php`).
+ * logged by the server, or on stderr by `ephpm php`). bytes_saved: original minus stored bytes of
+ * the values stored compressed ([kv] compression); decode_errors: compressed values that failed
+ * to decode (each read as a miss).
  *
- * @return array{keys: int, used_memory: int, memory_limit: int, hits: int, misses: int, evictions: int, expired: int, discarded_shards: int}
+ * @return array{keys: int, used_memory: int, memory_limit: int, hits: int, misses: int, evictions: int, expired: int, discarded_shards: int, bytes_saved: int, decode_errors: int}
  */
 function ephpm_kv_stats(): array {}

@@ -28,6 +28,12 @@
 
 namespace ephpm::php::binding {
 
+// ephpm_kv_get's ending for a value Store::Read found stored compressed (peeked.encoding != 0):
+// its stored bytes are in `buffer` when in_buffer, else read again with ReadPeeked; decodes them
+// into the return value (null when corrupt), or throws like EPHPM_READ_GUARD (kv_read_encoded.cc).
+void ReturnDecoded(ephpm::kv::Store* store, std::string_view key, const char* buffer,
+                   bool in_buffer, const ephpm::kv::Store::Peeked& peeked, zval* return_value);
+
 // The store behind the functions (SetKvStore()); only the PHP thread reads it.
 extern ephpm::kv::Store* g_store;
 // The cancel flag every Store::Wait of the PHP thread passes (CancelKvWaits() / ResetKvWaitCancel()).

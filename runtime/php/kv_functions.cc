@@ -1,6 +1,7 @@
 // runtime/php/kv_functions.cc: the `ephpm` zend extension, i.e. the 17 ephpm_kv_* functions of
-// docs/kv-contract.md. Their signatures live in ephpm_kv.stub.php; ephpm_kv_arginfo.h is generated
-// from it (scripts/gen-arginfo.sh, `make arginfo`).
+// docs/kv-contract.md (ephpm_kv_stats and the decoding of compressed values are in
+// kv_read_encoded.cc). Their signatures live in ephpm_kv.stub.php; ephpm_kv_arginfo.h is
+// generated from it (scripts/gen-arginfo.sh, `make arginfo`).
 //
 // Every function follows the boundary rules of kv_binding.h. The store copies read values into a
 // per-thread scratch std::string (or a stack buffer for small ones) before we build zvals.
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/kv/compression.h"
 #include "runtime/kv/store.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/kv_binding.h"
@@ -126,6 +128,11 @@ PHP_FUNCTION(ephpm_kv_get) {
   EPHPM_READ_GUARD(read = store->Read(View(key), small, sizeof(small), &peeked));
   if (read == Store::ReadResult::kMiss) {
     RETURN_NULL();
+  }
+  if (UNEXPECTED(peeked.encoding != 0)) {  // stored compressed (kv_read_encoded.cc)
+    ephpm::php::binding::ReturnDecoded(store, View(key), small,
+                                       read == Store::ReadResult::kCopied, peeked, return_value);
+    return;
   }
   if (read == Store::ReadResult::kCopied) {
     RETURN_STRINGL_FAST(small, peeked.size);
@@ -507,25 +514,6 @@ PHP_FUNCTION(ephpm_kv_mset) {
   RETURN_BOOL(all_ok);
 }
 
-PHP_FUNCTION(ephpm_kv_stats) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  EPHPM_GET_STORE(store);
-  ephpm::kv::Stats st;
-  EPHPM_READ_GUARD(st = store->GetStats());
-  array_init_size(return_value, 8);
-  add_assoc_long_ex(return_value, "keys", sizeof("keys") - 1, ClampToLong(st.keys));
-  add_assoc_long_ex(return_value, "used_memory", sizeof("used_memory") - 1,
-                    ClampToLong(st.used_memory));
-  add_assoc_long_ex(return_value, "memory_limit", sizeof("memory_limit") - 1,
-                    ClampToLong(st.memory_limit));
-  add_assoc_long_ex(return_value, "hits", sizeof("hits") - 1, ClampToLong(st.hits));
-  add_assoc_long_ex(return_value, "misses", sizeof("misses") - 1, ClampToLong(st.misses));
-  add_assoc_long_ex(return_value, "evictions", sizeof("evictions") - 1, ClampToLong(st.evictions));
-  add_assoc_long_ex(return_value, "expired", sizeof("expired") - 1, ClampToLong(st.expired));
-  add_assoc_long_ex(return_value, "discarded_shards", sizeof("discarded_shards") - 1,
-                    ClampToLong(st.discarded_shards));
-}
-
 // -----------------------------------------------------------------------------------------------
 // Module entry
 // -----------------------------------------------------------------------------------------------
@@ -545,8 +533,12 @@ static PHP_MINFO_FUNCTION(ephpm) {
   char shards[24] = "unknown";
   const char* policy = "unknown";
   const char* arena = "none";
+  char compression[48] = "unknown";
   if (g_store != nullptr) {
     const ephpm::kv::Options& o = g_store->options();
+    snprintf(compression, sizeof(compression), "%s, level %d, from %llu bytes",
+             ephpm::kv::CompressionName(o.compression), o.compression_level,
+             static_cast<unsigned long long>(o.compression_min_size));
     if (o.memory_limit == 0) {
       snprintf(limit, sizeof(limit), "unlimited");
     } else {
@@ -563,6 +555,7 @@ static PHP_MINFO_FUNCTION(ephpm) {
   php_info_print_table_row(2, "KV memory_limit", limit);
   php_info_print_table_row(2, "KV eviction_policy", policy);
   php_info_print_table_row(2, "KV shards", shards);
+  php_info_print_table_row(2, "KV compression", compression);
   php_info_print_table_end();
 }
 

@@ -39,4 +39,21 @@ run "reflection vs ephpm_kv.stub.php, strict_types" -- "$T/reflection_test.php" 
 bin=$HOOKS_BIN run "thread wake-up, cancellation, watch slots, C++ boundary (ephpm-test-hooks)" -- "$T/hooks_test.php"
 run "lazy expiry (EPHPM_KV_SWEEPER=0)" EPHPM_KV_SWEEPER=0 -- "$T/nosweeper_test.php"
 run "[kv] from EPHPM_CONFIG: 1MB noeviction" EPHPM_CONFIG="$tmp/tiny.toml" -- "$T/config_test.php"
+for algo in gzip brotli zstd; do
+  printf '[kv]\nmemory_limit = "8MB"\nshards = 4\ncompression = "%s"\n' "$algo" >"compress-$algo.toml"
+  run "[kv] compression = \"$algo\"" EPHPM_CONFIG="$tmp/compress-$algo.toml" \
+    EPHPM_TEST_COMPRESSION=$algo -- "$T/compression_test.php"
+done
+echo "--- [kv] compression settings that cannot be used: exit 2, file, key and reason"
+printf '[kv]\ncompression = "gzip"\ncompression_level = 12\n' >bad-level.toml
+out=$(env EPHPM_CONFIG="$tmp/bad-level.toml" "$EPHPM" php -r 'echo "script-ran\n";' 2>&1)
+rc=$?
+expected="bad-level.toml: [kv] compression_level: level 12 out of range for gzip (1..9)"
+if [ $rc -eq 2 ] && [[ "$out" == *"$expected"* ]] && [[ "$out" != *script-ran* ]]; then
+  echo "1 passed, 0 failed"
+else
+  echo "FAIL: exit $rc, output: $out"
+  echo "0 passed, 1 failed"
+  status=1
+fi
 exit $status

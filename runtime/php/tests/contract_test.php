@@ -391,7 +391,8 @@ test('flush_all removes everything, used_memory 0, counters kept', function () {
 
 test('stats: fields, order, types, defaults, hit/miss counting', function () {
     $s = ephpm_kv_stats();
-    same(['keys', 'used_memory', 'memory_limit', 'hits', 'misses', 'evictions', 'expired', 'discarded_shards'], array_keys($s));
+    same(['keys', 'used_memory', 'memory_limit', 'hits', 'misses', 'evictions', 'expired', 'discarded_shards', 'bytes_saved', 'decode_errors'], array_keys($s));
+    same(0, $s['bytes_saved'], 'compression is off by default');
     foreach ($s as $k => $v) {
         check(is_int($v), "$k is int");
     }

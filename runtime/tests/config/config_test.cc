@@ -421,26 +421,64 @@ enabled = true
 listen = "127.0.0.1:6379"
 )", &c);
   ASSERT_TRUE(r.ok) << r.error;
-  ASSERT_EQ(r.warnings.size(), 6u);
+  ASSERT_EQ(r.warnings.size(), 3u);
   auto has = [&](const std::string& w) {
     for (const auto& x : r.warnings) {
       if (x == w) return true;
     }
     return false;
   };
-  EXPECT_TRUE(has("ephpm.toml: [kv] compression: ePHPm setting not implemented by ephpm; accepted "
-                  "and ignored"));
-  EXPECT_TRUE(has("ephpm.toml: [kv] compression_level: ePHPm setting not implemented by ephpm; "
-                  "accepted and ignored"));
-  EXPECT_TRUE(has("ephpm.toml: [kv] compression_min_size: ePHPm setting not implemented by "
-                  "ephpm; accepted and ignored"));
   EXPECT_TRUE(has("ephpm.toml: [kv] secret: ePHPm setting not implemented by ephpm; accepted and "
                   "ignored"));
   EXPECT_TRUE(has("ephpm.toml: [kv] enabled: ignored: the store is always on"));
   EXPECT_TRUE(has("ephpm.toml: [kv] flavour: unknown key, ignored (known: memory_limit, "
-                  "eviction_policy, shards)"));
+                  "eviction_policy, shards, compression, compression_level, "
+                  "compression_min_size)"));
   EXPECT_TRUE(c.kv.redis_compat.enabled);  // [kv.redis_compat] is implemented: no warning
   EXPECT_EQ(c.kv.options.memory_limit, 256u << 20);  // defaults untouched
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kZstd);  // implemented: no warning
+}
+
+TEST(ConfigKv, Compression) {
+  Config c;
+  ASSERT_TRUE(Parse("", &c).ok);  // ePHPm's defaults
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kNone);
+  EXPECT_EQ(c.kv.options.compression_level, 6);
+  EXPECT_EQ(c.kv.options.compression_min_size, 1024u);
+  LoadResult r = Parse("[kv]\ncompression_level = 9\ncompression = \"gzip\"\n"
+                       "compression_min_size = \"2KB\"\n", &c);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kGzip);
+  EXPECT_EQ(c.kv.options.compression_level, 9);
+  EXPECT_EQ(c.kv.options.compression_min_size, 2048u);
+  ASSERT_TRUE(Parse("[kv]\ncompression = \"Brotli\"\ncompression_level = 11\n"
+                    "compression_min_size = 0\n", &c).ok);
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kBrotli);
+  EXPECT_EQ(c.kv.options.compression_min_size, 0u);
+  ASSERT_TRUE(Parse("[kv]\ncompression = \"zstd\"\ncompression_level = 19\n", &c).ok);
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kZstd);
+  ASSERT_TRUE(Parse("[kv]\ncompression = \"none\"\n", &c).ok);
+  EXPECT_EQ(c.kv.options.compression, kv::Compression::kNone);
+
+  ExpectError("[kv]\ncompression = \"lz4\"\n",
+              "ephpm.toml: [kv] compression: unknown algorithm \"lz4\" (expected none, gzip, "
+              "brotli, zstd)");
+  ExpectError("[kv]\ncompression = true\n",
+              "ephpm.toml: [kv] compression: expected a string, got boolean");
+  ExpectError("[kv]\ncompression = \"gzip\"\ncompression_level = 10\n",
+              "ephpm.toml: [kv] compression_level: level 10 out of range for gzip (1..9)");
+  // The level is checked against the algorithm whatever the order of the keys.
+  ExpectError("[kv]\ncompression_level = 0\ncompression = \"zstd\"\n",
+              "ephpm.toml: [kv] compression_level: level 0 out of range for zstd (1..22)");
+  ExpectError("[kv]\ncompression_level = 23\n",
+              "ephpm.toml: [kv] compression_level: value 23 out of range (0..22)");
+  ExpectError("[kv]\ncompression_level = \"6\"\n",
+              "ephpm.toml: [kv] compression_level: expected an integer, got string");
+  ExpectError("[kv]\ncompression_min_size = -1\n",
+              "ephpm.toml: [kv] compression_min_size: size must not be negative, got -1");
+  ExpectErrorPrefix("[kv]\ncompression_min_size = \"1 KB\"\n",
+                    "ephpm.toml: [kv] compression_min_size: invalid size \"1 KB\"");
 }
 
 TEST(ConfigRedisCompat, DefaultsKeysAndWarnings) {

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
@@ -38,7 +39,7 @@ class Ctx:
 CTX = Ctx()
 
 
-def config(workers=2, max_requests=None, extra_php="", max_execution_time=10):
+def config(workers=2, max_requests=None, extra_php="", max_execution_time=10, extra_kv=""):
     text = ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "%s"\n'
             '[php]\nmax_execution_time = %d\n' % (CTX.docroot, max_execution_time))
     if workers is not None:
@@ -46,7 +47,7 @@ def config(workers=2, max_requests=None, extra_php="", max_execution_time=10):
     if max_requests is not None:
         text += "max_requests = %d\n" % max_requests
     text += extra_php
-    text += '[kv]\nmemory_limit = "16MB"\n[log]\nlevel = "info"\n'
+    text += '[kv]\nmemory_limit = "16MB"\n' + extra_kv + '[log]\nlevel = "info"\n'
     return text
 
 
@@ -262,6 +263,31 @@ def kv_wait_woken_by_another_worker(p):
         eq(w["result"]["value"], "woken", "value seen by the waiter")
         check(w["pid"] != setter["pid"], "waiter and writer ran in different workers")
         check(w["waited"] < 2.0, "woken after %.2f s" % w["waited"])
+    finally:
+        eq(srv.stop(), 0, "exit code")
+
+
+@test
+def compressed_value_written_by_one_worker_read_by_another(p):
+    srv = start("compress", workers=2, extra_kv='compression = "zstd"\n')
+    try:
+        wait_for(lambda: len(children(srv.proc.pid)) == 2, 5)
+        key = "z-%d" % os.getpid()
+        value = "".join("<td>row %d</td>" % (i % 30) for i in range(200))  # ~3 KB, compressible
+        setter = wjson(srv.port, "set=%s&value=%s" % (key, urllib.parse.quote(value)))
+        eq(setter.get("set"), True, "set through one worker")
+        other = None
+        for _ in range(200):
+            j = wjson(srv.port, "get=%s&stats=1" % key)
+            if j["pid"] != setter["pid"]:
+                other = j
+                break
+        check(other is not None, "a request served by the other worker")
+        if other:
+            eq(other["v"], value, "the other worker reads the original bytes")
+            check(other["stats"]["bytes_saved"] > 2000,
+                  "stored compressed: bytes_saved %d" % other["stats"]["bytes_saved"])
+            eq(other["stats"]["decode_errors"], 0, "no decode error")
     finally:
         eq(srv.stop(), 0, "exit code")
 
