@@ -182,6 +182,7 @@ Lookup Reader::Find(std::string_view key, uint64_t hash, Snapshot* snap) {
 // The value is the tail of the head block after the key, then the chunks (shard.h's
 // ForEachValuePiece, with every bound re-derived from what this read saw).
 bool Reader::RacyCopy(uint32_t block, char* dest, size_t n) const {
+  if (!HeaderInRegion(block, 0)) return false;
   const EntryHeader* e = Entry(block);
   uint64_t start = uint64_t{block} * kUnit + kBlockHeaderSize + sizeof(EntryHeader) +
                    Racy(&e->key_len);
