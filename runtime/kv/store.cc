@@ -76,6 +76,7 @@ struct KeyOp {
     view.ReapIfExpired(&entry, hash, &now);
   }
   bool live() const { return entry.block != 0; }
+  bool is_string() const { return header()->value_type == uint8_t(ValueType::kString); }
   EntryHeader* header() const { return view.Entry(entry.block); }
 
   const uint64_t hash;
@@ -148,7 +149,7 @@ bool Store::Get(std::string_view key, std::string* value) {
     case LockFree::kLocked: break;
   }
   KeyOp op(arena_.get(), key);
-  if (!op.live()) {
+  if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.8)
     CountRead(arena_.get(), false);
     return false;
   }
@@ -169,7 +170,7 @@ Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacit
     case LockFree::kLocked: break;
   }
   KeyOp op(arena_.get(), key);
-  if (!op.live()) {
+  if (!op.live() || !op.is_string()) {
     CountRead(arena_.get(), false);
     return ReadResult::kMiss;
   }
