@@ -265,7 +265,8 @@ def section_store(md):
         if b.get("run_type") != "iteration" or "items_per_second" not in b:
             continue
         runs.setdefault(b["run_name"], []).append(b["items_per_second"])
-    names = {"GetHit": "get hit", "GetMiss": "get miss", "Set": "set", "Incr": "incr",
+    names = {"GetHit": "get hit", "GetHitDistinct": "get hit, distinct keys per thread",
+             "GetMiss": "get miss", "Set": "set", "Incr": "incr",
              "Mixed90_10": "mixed 90 % get / 10 % set, 1M keys"}
     rows = []  # (op label, size, threads, ours stats, baseline stats)
     order = []
@@ -291,7 +292,8 @@ def section_store(md):
         md.append("| %s | %s | %s | %s | %s | %s |" % (
             op, size_l, thr, fmt_rate_range(ours), fmt_rate_range(base) if base else "—",
             ("**%s**" % times(ours["median"] / base["median"])) if base else "—"))
-        short = {"get hit": "get", "get miss": "miss", "set": "set", "incr": "incr"}.get(op, "mixed")
+        short = {"get hit": "get", "get hit, distinct keys per thread": "get distinct", "get miss": "miss",
+                 "set": "set", "incr": "incr"}.get(op, "mixed")
         c = "%s%s t%s" % (short, (" " + size_l) if size else "", thr)
         clusters.append(c)
         values[(c, "ephpm store")] = ours

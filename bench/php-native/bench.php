@@ -1,7 +1,8 @@
 <?php
 // ns/op of the native ephpm_kv_* functions against APCu and a PHP array, measured from PHP in one
 // process (docs/anchors.md section 2 method): hrtime(true) around an inline loop, after a warm-up,
-// median (and min-max) of BENCH_RUNS runs. Run by bench/php-native/run.sh under
+// median (and min-max) of BENCH_RUNS runs; the ephpm and APCu runs of a comparison alternate.
+// Run by bench/php-native/run.sh under
 //   ephpm php -d opcache.enable_cli=1 -d apc.enable_cli=1 bench.php
 // Prints one JSON document on stdout.
 
@@ -15,6 +16,12 @@ if (!function_exists('ephpm_kv_get') || !function_exists('apcu_fetch') || !apcu_
     exit(2);
 }
 
+function summary(array $samples, int $n): array
+{
+    sort($samples);
+    return ['median' => $samples[intdiv(count($samples), 2)], 'min' => $samples[0], 'max' => $samples[count($samples) - 1], 'n' => $n];
+}
+
 function measure(callable $loop, int $n, int $runs, int $warmup): array
 {
     $loop(min($warmup, $n));
@@ -22,8 +29,36 @@ function measure(callable $loop, int $n, int $runs, int $warmup): array
     for ($r = 0; $r < $runs; $r++) {
         $samples[] = $loop($n) / $n;
     }
-    sort($samples);
-    return ['median' => $samples[intdiv(count($samples), 2)], 'min' => $samples[0], 'max' => $samples[count($samples) - 1], 'n' => $n];
+    return summary($samples, $n);
+}
+
+// Two loops compared as a ratio: their runs alternate (A B, B A, A B, ...), so that a change of
+// machine load during the measurement lands on both sides. Measuring all of A's runs, then all of
+// B's, put whatever load happened to run during one block into the ratio: on a busy 2-core
+// machine that swung ephpm_kv_incr / apcu_inc between 0.75x and 1.44x from run to run.
+function measure_pair(callable $a, callable $b, int $n, int $runs, int $warmup): array
+{
+    $a(min($warmup, $n));
+    $b(min($warmup, $n));
+    $sa = $sb = [];
+    for ($r = 0; $r < $runs; $r++) {
+        if ($r % 2 === 0) {
+            $sa[] = $a($n) / $n;
+            $sb[] = $b($n) / $n;
+        } else {
+            $sb[] = $b($n) / $n;
+            $sa[] = $a($n) / $n;
+        }
+    }
+    return [summary($sa, $n), summary($sb, $n)];
+}
+
+// Appends the ephpm and APCu rows of one comparison.
+function pair_rows(array &$results, array $row, callable $ephpm, callable $apcu, int $n, int $runs, int $warmup): void
+{
+    [$e, $a] = measure_pair($ephpm, $apcu, $n, $runs, $warmup);
+    $results[] = $row + ['kind' => 'ephpm'] + $e;
+    $results[] = $row + ['kind' => 'apcu'] + $a;
 }
 
 // Each loop is a plain for loop around one call, returning elapsed ns; nothing else in the body.
@@ -64,11 +99,9 @@ foreach ($sizes as $label => $bytes) {
         throw new LogicException('apcu fetch check');
     }
 
-    $results[] = ['op' => 'get', 'size' => $label, 'group' => "get $label", 'kind' => 'ephpm'] + measure('loop_kv_get', $n, $runs, $warmup);
-    $results[] = ['op' => 'get', 'size' => $label, 'group' => "get $label", 'kind' => 'apcu'] + measure('loop_apcu_fetch', $n, $runs, $warmup);
+    pair_rows($results, ['op' => 'get', 'size' => $label, 'group' => "get $label"], 'loop_kv_get', 'loop_apcu_fetch', $n, $runs, $warmup);
     $results[] = ['op' => 'get', 'size' => $label, 'group' => "get $label", 'kind' => 'array'] + measure(fn ($m) => loop_array($m, $array), $n, $runs, $warmup);
-    $results[] = ['op' => 'set', 'size' => $label, 'group' => "set $label", 'kind' => 'ephpm'] + measure(fn ($m) => loop_kv_set($m, $value), $n, $runs, $warmup);
-    $results[] = ['op' => 'set', 'size' => $label, 'group' => "set $label", 'kind' => 'apcu'] + measure(fn ($m) => loop_apcu_store($m, $value), $n, $runs, $warmup);
+    pair_rows($results, ['op' => 'set', 'size' => $label, 'group' => "set $label"], fn ($m) => loop_kv_set($m, $value), fn ($m) => loop_apcu_store($m, $value), $n, $runs, $warmup);
     if ($bytes >= 4096) {
         $results[] = ['op' => 'string copy', 'size' => $label, 'group' => "copy $label", 'kind' => 'ref'] + measure(fn ($m) => loop_string_copy($m, $value), $n, $runs, $warmup);
     }
@@ -87,17 +120,13 @@ if (count(ephpm_kv_mget($batchKeys)) !== 20 || count(apcu_fetch($batchKeys)) !==
     throw new LogicException('batch check');
 }
 $nb = intdiv($iterations, 10);
-$results[] = ['op' => 'mget', 'size' => '20 x 64 B', 'group' => 'mget', 'kind' => 'ephpm'] + measure(function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_mget($batchKeys); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
-$results[] = ['op' => 'mget', 'size' => '20 x 64 B', 'group' => 'mget', 'kind' => 'apcu'] + measure(function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($batchKeys); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
-$results[] = ['op' => 'mset', 'size' => '20 x 64 B', 'group' => 'mset', 'kind' => 'ephpm'] + measure(function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { ephpm_kv_mset($batch); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
-$results[] = ['op' => 'mset', 'size' => '20 x 64 B', 'group' => 'mset', 'kind' => 'apcu'] + measure(function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { apcu_store($batch); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
-$results[] = ['op' => 'get miss', 'size' => '', 'group' => 'miss', 'kind' => 'ephpm'] + measure(function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_get($k); } return hrtime(true) - $t; }, $iterations, $runs, $warmup);
-$results[] = ['op' => 'get miss', 'size' => '', 'group' => 'miss', 'kind' => 'apcu'] + measure(function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($k); } return hrtime(true) - $t; }, $iterations, $runs, $warmup);
+pair_rows($results, ['op' => 'mget', 'size' => '20 x 64 B', 'group' => 'mget'], function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_mget($batchKeys); } return hrtime(true) - $t; }, function ($m) use ($batchKeys) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($batchKeys); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+pair_rows($results, ['op' => 'mset', 'size' => '20 x 64 B', 'group' => 'mset'], function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { ephpm_kv_mset($batch); } return hrtime(true) - $t; }, function ($m) use ($batch) { $t = hrtime(true); for ($i = 0; $i < $m; $i++) { apcu_store($batch); } return hrtime(true) - $t; }, $nb, $runs, $warmup);
+pair_rows($results, ['op' => 'get miss', 'size' => '', 'group' => 'miss'], function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = ephpm_kv_get($k); } return hrtime(true) - $t; }, function ($m) { $k = 'bench:missing'; $t = hrtime(true); for ($i = 0; $i < $m; $i++) { $v = apcu_fetch($k); } return hrtime(true) - $t; }, $iterations, $runs, $warmup);
 
 ephpm_kv_set('bench:ctr', '0');
 apcu_store('bench:ctr', 0);
-$results[] = ['op' => 'incr', 'size' => 'counter', 'group' => 'incr', 'kind' => 'ephpm'] + measure('loop_kv_incr', $iterations, $runs, $warmup);
-$results[] = ['op' => 'incr', 'size' => 'counter', 'group' => 'incr', 'kind' => 'apcu'] + measure('loop_apcu_inc', $iterations, $runs, $warmup);
+pair_rows($results, ['op' => 'incr', 'size' => 'counter', 'group' => 'incr'], 'loop_kv_incr', 'loop_apcu_inc', $iterations, $runs, $warmup);
 
 echo json_encode([
     'php' => PHP_VERSION,

@@ -75,5 +75,6 @@ fi
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 php "$root/bench/php-native/report.php" "$raw" "$su_php_n" "$su_ephpm_n" "$su_php" "$su_ephpm" \
-  "$cpu_php_n,$cpu_ephpm_n,$cpu_php,$cpu_ephpm" "$ir_file" "$startup_runs" "$(nproc)" "$cpu" "$load" > "$out"
+  "$cpu_php_n,$cpu_ephpm_n,$cpu_php,$cpu_ephpm" "$ir_file" "$startup_runs" "$(nproc)" "$cpu" "$load" \
+  "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- runtime 2>/dev/null || echo ' + uncommitted runtime changes')" > "$out"
 cat "$out"

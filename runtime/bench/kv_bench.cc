@@ -1,6 +1,8 @@
 // Store micro-benchmarks with a baseline in the same binary, so results read as ratios:
 //   BM_<op>/<value bytes>/threads:N          ephpm's store (private arena, 64 shards)
 //   BM_Baseline<op>/<value bytes>/threads:N  one std::unordered_map behind one std::mutex
+// GetHit: every thread reads the same 1,000 keys; GetHitDistinct: each thread its own 1,000 (the
+// threads still share the shards).
 // Run: build/runtime/bench/kv_bench --benchmark_min_time=0.3
 #include <benchmark/benchmark.h>
 
@@ -76,9 +78,9 @@ const std::vector<std::string>& Keys() {
   return keys;
 }
 
-void Prefill(size_t value_size) {
+void Prefill(size_t value_size, int keys = kKeys) {
   std::string value(value_size, 'v');
-  for (int i = 0; i < kKeys; ++i) {
+  for (int i = 0; i < keys; ++i) {
     SharedStore()->Set(Keys()[i], value, 0);
     SharedBaseline()->Set(Keys()[i], value);
   }
@@ -103,6 +105,34 @@ void BM_BaselineGetHit(benchmark::State& state) {
   int i = state.thread_index() * 7;
   for (auto _ : state) {
     bool hit = SharedBaseline()->Get(Keys()[i++ % kKeys], &out);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+constexpr int kMaxThreads = 2;
+
+void BM_GetHitDistinct(benchmark::State& state) {
+  ItemsOnExit items(state);
+  if (state.thread_index() == 0) Prefill(state.range(0), kKeys * kMaxThreads);
+  std::string out;
+  const int base = state.thread_index() * kKeys;
+  int i = 0;
+  for (auto _ : state) {
+    bool hit = SharedStore()->Get(Keys()[base + i++ % kKeys], &out);
+    benchmark::DoNotOptimize(hit);
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+void BM_BaselineGetHitDistinct(benchmark::State& state) {
+  ItemsOnExit items(state);
+  if (state.thread_index() == 0) Prefill(state.range(0), kKeys * kMaxThreads);
+  std::string out;
+  const int base = state.thread_index() * kKeys;
+  int i = 0;
+  for (auto _ : state) {
+    bool hit = SharedBaseline()->Get(Keys()[base + i++ % kKeys], &out);
     benchmark::DoNotOptimize(hit);
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));
@@ -191,6 +221,8 @@ void BM_BaselineMixed90_10(benchmark::State& state) {
 #define SIZES Arg(64)->Arg(4096)->Arg(65536)
 BENCHMARK(BM_GetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_BaselineGetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetHitDistinct)->Arg(64)->Threads(1)->Threads(kMaxThreads)->UseRealTime();
+BENCHMARK(BM_BaselineGetHitDistinct)->Arg(64)->Threads(1)->Threads(kMaxThreads)->UseRealTime();
 BENCHMARK(BM_GetMiss)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_BaselineGetMiss)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_Set)->SIZES->Threads(1)->Threads(2)->UseRealTime();

@@ -89,7 +89,8 @@ bool LayoutFor(uint64_t shards, uint64_t region_bytes, ArenaLayout* out) {
   l.region_bytes = region_bytes;
   l.capacity = region_bytes / kMinEntryBytes + 1;
   l.bucket_count = NextPow2(std::max<uint64_t>(l.capacity / 4, 16));
-  l.shards_offset = AlignUp(sizeof(ArenaHeader), 64);
+  l.counters_offset = AlignUp(sizeof(ArenaHeader), 64);
+  l.shards_offset = l.counters_offset + sizeof(ReadCounters) * kReadCounterSlots;
   l.slots_offset = AlignUp(l.shards_offset + sizeof(Shard) * shards, 64);
   l.buckets_offset =
       AlignUp(l.slots_offset + sizeof(WatchSlot) * kSlotsPerShard * shards, kHugePage);
@@ -184,6 +185,7 @@ void Arena::InitHeader(const ArenaLayout& l) {
   madvise(base_ + l.buckets_offset, l.dense_offset - l.buckets_offset, MADV_HUGEPAGE);
   madvise(base_ + l.regions_offset, l.total - l.regions_offset, MADV_HUGEPAGE);
   h->slot_grace_ms.store(kWatchSlotGraceMs);
+  for (uint32_t i = 0; i < kReadCounterSlots; ++i) new (read_counters(i)) ReadCounters();
   for (uint32_t i = 0; i < l.shard_count; ++i) {
     Shard* s = new (shard(i)) Shard();
     s->bucket_mask = l.bucket_count - 1;
@@ -203,6 +205,7 @@ Arena::~Arena() {
 
 void Arena::ResetShard(uint32_t i) {
   Shard* s = shard(i);
+  OpenShardWrite(s);
   uint64_t touched = std::min<uint64_t>(uint64_t{s->alloc.top} * kUnit, layout_.region_bytes);
   RegionAllocator::Reset(&s->alloc, layout_.region_bytes);
   ReleasePages(region(i), touched, /*must_zero=*/false);
@@ -212,7 +215,6 @@ void Arena::ResetShard(uint32_t i) {
   s->ttl_count = 0;
   s->used_memory = 0;
   s->bytes_saved = 0;
-  ++s->change_seq;
   s->keys_published.store(0, std::memory_order_relaxed);
   s->used_published.store(0, std::memory_order_relaxed);
   s->saved_published.store(0, std::memory_order_relaxed);

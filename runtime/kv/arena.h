@@ -1,6 +1,6 @@
 // The arena: one mapping holding the whole store, laid out identically in every process.
 //
-//   [ArenaHeader][Shard x N][WatchSlot x N*kSlotsPerShard]
+//   [ArenaHeader][ReadCounters x kReadCounterSlots][Shard x N][WatchSlot x N*kSlotsPerShard]
 //   [buckets: shard 0..N-1][dense vectors: 0..N-1][TTL vectors: 0..N-1][data regions: 0..N-1]
 //
 // Everything inside refers to everything else by offset, never by pointer, because each process
@@ -25,7 +25,8 @@
 namespace ephpm::kv {
 
 inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
-inline constexpr uint32_t kLayoutVersion = 4;
+inline constexpr uint32_t kLayoutVersion = 5;
+inline constexpr uint32_t kReadCounterSlots = 64;
 inline constexpr uint32_t kSlotsPerShard = 64;
 inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
 
@@ -73,6 +74,9 @@ struct WatchSlot {
 
 struct alignas(64) Shard {
   std::atomic<uint32_t> lock_word;  // OwnerLock; guards everything below but the atomics
+  // The shard's sequence (read.cc): odd while a lock holder changes what a lock-free reader could
+  // follow, bumped back to even when the lock is released. Written only under the lock.
+  std::atomic<uint64_t> seq;
   RegionAllocator::State alloc;
   uint64_t bucket_mask;
   uint32_t count;      // entries (also the dense vector's length)
@@ -80,16 +84,39 @@ struct alignas(64) Shard {
   std::atomic<uint32_t> slots_in_use;  // written under mu, read anywhere
   uint64_t rng;        // xorshift state for sampling
   uint64_t used_memory;
-  uint64_t change_seq;  // bumped by every change to the shard's entries (Store::ReadPeeked)
   uint64_t bytes_saved;  // original minus stored bytes of the compressed entries
   std::atomic<uint64_t> keys_published;  // count, readable without the lock
   std::atomic<uint64_t> used_published;  // used_memory, readable without the lock
   std::atomic<uint64_t> saved_published;  // bytes_saved, readable without the lock
-  std::atomic<uint64_t> hits;
-  std::atomic<uint64_t> misses;
   std::atomic<uint64_t> evictions;
   std::atomic<uint64_t> expired;
   std::atomic<uint64_t> discards;  // times the shard was reset after a holder died
+};
+
+// Marks the start of a change a lock-free reader could observe (caller holds the shard lock).
+// Idempotent within one critical section; the lock's release closes it (CloseShardWrite).
+inline void OpenShardWrite(Shard* s) {
+  uint64_t seq = s->seq.load(std::memory_order_relaxed);
+  if (seq & 1) return;
+  s->seq.store(seq + 1, std::memory_order_relaxed);
+#if defined(__SANITIZE_THREAD__)
+  __asm__ __volatile__("" ::: "memory");  // TSan models no fences (x86 keeps stores in order)
+#else
+  std::atomic_thread_fence(std::memory_order_release);  // the odd value before the changes
+#endif
+}
+
+inline void CloseShardWrite(Shard* s) {
+  uint64_t seq = s->seq.load(std::memory_order_relaxed);
+  if (seq & 1) s->seq.store(seq + 1, std::memory_order_release);
+}
+
+// Hit and miss counts of reads, summed by Store::GetStats. A thread counts in slot
+// (thread id % kReadCounterSlots), so concurrent readers rarely share a cache line, and the shard's
+// lines stay read-only for reads (read.cc).
+struct alignas(64) ReadCounters {
+  std::atomic<uint64_t> hits;
+  std::atomic<uint64_t> misses;
 };
 
 struct ArenaHeader {
@@ -132,8 +159,8 @@ struct ArenaHeader {
 struct ArenaLayout {
   uint32_t shard_count = 0;
   uint64_t region_bytes = 0, capacity = 0, bucket_count = 0;
-  uint64_t shards_offset = 0, slots_offset = 0, buckets_offset = 0, dense_offset = 0,
-           ttl_offset = 0, regions_offset = 0;
+  uint64_t counters_offset = 0, shards_offset = 0, slots_offset = 0, buckets_offset = 0,
+           dense_offset = 0, ttl_offset = 0, regions_offset = 0;
   uint64_t total = 0;
 };
 
@@ -165,6 +192,9 @@ class Arena {
   uint64_t bucket_count() const { return layout_.bucket_count; }  // per shard
   Shard* shard(uint32_t i) const {
     return reinterpret_cast<Shard*>(base_ + layout_.shards_offset) + i;
+  }
+  ReadCounters* read_counters(uint32_t slot) const {
+    return reinterpret_cast<ReadCounters*>(base_ + layout_.counters_offset) + slot;
   }
   WatchSlot* slots(uint32_t shard_index) const {
     return reinterpret_cast<WatchSlot*>(base_ + layout_.slots_offset) +

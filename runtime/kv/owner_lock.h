@@ -62,6 +62,17 @@ class OwnerLock {
     return dead_owner;
   }
 
+  // Takes the lock only if it is free at once (never waits, never takes over a dead owner's).
+  static bool TryLock(std::atomic<uint32_t>* word) {
+    uint32_t expected = 0;
+    if (word->load(std::memory_order_relaxed) != 0 ||
+        !word->compare_exchange_strong(expected, CurrentThreadId(), std::memory_order_acquire)) {
+      return false;
+    }
+    AnnotateAcquired(word);
+    return true;
+  }
+
   static void Unlock(std::atomic<uint32_t>* word) {
     AnnotateReleasing(word);
     if (word->exchange(0, std::memory_order_release) & kWaiters) Wake(word);

@@ -44,7 +44,10 @@ ShardLock::ShardLock(Arena* arena, uint32_t index) : shard_(arena->shard(index))
   }
 }
 
-ShardLock::~ShardLock() { OwnerLock::Unlock(&shard_->lock_word); }
+ShardLock::~ShardLock() {
+  CloseShardWrite(shard_);
+  OwnerLock::Unlock(&shard_->lock_word);
+}
 
 ShardView::ShardView(Arena* arena, uint32_t index)
     : arena_(arena),
@@ -115,6 +118,7 @@ bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t
   size_t needed = sizeof(EntryHeader) + e->key_len + value.size();
   size_t room = alloc_.PayloadSize(block);
   if (e->chunk_next != 0 || needed > room || room > 2 * needed + 64) return false;
+  OpenShardWrite(s_);
   s_->bytes_saved -= std::min(SavedBy(block), s_->bytes_saved);
   std::memcpy(reinterpret_cast<char*>(e + 1) + e->key_len, value.data(), value.size());
   e->value_len = static_cast<uint32_t>(value.size());
@@ -133,6 +137,7 @@ bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t
 }
 
 void ShardView::Remove(const Found& f, uint64_t hash) {
+  OpenShardWrite(s_);
   *f.link = Entry(f.block)->bucket_next;
   Unlink(f.block);
   FreeBlocks(f.block);
@@ -191,6 +196,7 @@ uint32_t ShardView::Build(std::string_view key, uint64_t hash, std::string_view 
 }
 
 void ShardView::Publish(uint32_t block, const Found& old, uint64_t hash) {
+  OpenShardWrite(s_);
   EntryHeader* e = Entry(block);
   if (old.block != 0) {
     e->bucket_next = Entry(old.block)->bucket_next;
@@ -213,6 +219,7 @@ void ShardView::Publish(uint32_t block, const Found& old, uint64_t hash) {
 }
 
 void ShardView::SetDeadline(uint32_t block, int64_t deadline_ms) {
+  OpenShardWrite(s_);
   EntryHeader* e = Entry(block);
   e->deadline_ms = deadline_ms;
   if (e->ttl_index == kNoIndex) {
@@ -287,7 +294,6 @@ uint64_t ShardView::NextRandom() {
 }
 
 void ShardView::PublishCounts() {
-  ++s_->change_seq;
   s_->keys_published.store(s_->count, std::memory_order_relaxed);
   s_->used_published.store(s_->used_memory, std::memory_order_relaxed);
   s_->saved_published.store(s_->bytes_saved, std::memory_order_relaxed);

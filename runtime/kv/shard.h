@@ -9,6 +9,8 @@
 //  * A write builds its new entry completely before linking it and unlinking the old one, so a
 //    holder that dies mid-write leaves only unreachable blocks, and the next locker resets the whole
 //    shard anyway (ShardLock).
+//  * Every change a lock-free reader could observe happens while Shard::seq is odd: the mutating
+//    calls below open the write (OpenShardWrite), releasing the lock closes it (read.cc).
 #ifndef EPHPM_RUNTIME_KV_SHARD_H_
 #define EPHPM_RUNTIME_KV_SHARD_H_
 
@@ -27,6 +29,7 @@ inline constexpr int64_t kMaxDeadlineMs = INT64_MAX / 4;  // saturation point of
 
 // Locks a shard. If the previous holder died with the lock held, the shard's contents may be
 // half-written: it is discarded (entries lost, watchers woken) before the caller sees it.
+// Unlocking closes a write the holder opened (Shard::seq back to even).
 class ShardLock {
  public:
   ShardLock(Arena* arena, uint32_t index);

@@ -1,5 +1,6 @@
 // The keyed operations. Each one hashes the key, locks the key's shard (ShardLock), works through a
-// ShardView, and unlocks before returning. No operation ever holds two shard locks.
+// ShardView, and unlocks before returning. No operation ever holds two shard locks. Reads try
+// read.cc's lock-free path first and come here only when it cannot answer.
 #include "runtime/kv/store.h"
 
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include "runtime/kv/arena.h"
 #include "runtime/kv/compression.h"
+#include "runtime/kv/read.h"
 #include "runtime/kv/shard.h"
 
 #define XXH_INLINE_ALL
@@ -221,42 +223,55 @@ const Options& Store::options() const { return arena_->options(); }
 
 bool Store::GetStored(std::string_view key, std::string* value, uint8_t* encoding) {
   if (key.size() > kMaxKeyLength) return false;
+  switch (GetWithoutLock(arena_.get(), key, HashKey(arena_.get(), key), value)) {
+    case LockFree::kHit:
+      *encoding = static_cast<uint8_t>(ValueEncoding::kRaw);  // the lock-free path reads raw values only
+      return true;
+    case LockFree::kMiss: return false;
+    case LockFree::kTooBig:
+    case LockFree::kLocked: break;
+  }
   KeyOp op(arena_.get(), key);
   if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.8)
-    ShardView::Count(op.view.shard()->misses);
+    CountRead(arena_.get(), false);
     return false;
   }
   *encoding = op.header()->encoding;
   op.view.CopyValue(op.entry.block, value);
   op.view.TouchLru(op.header(), /*force=*/false);
-  ShardView::Count(op.view.shard()->hits);
+  CountRead(arena_.get(), true);
   return true;
 }
 
 Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacity,
                               Peeked* peeked) {
   if (key.size() > kMaxKeyLength) return ReadResult::kMiss;
+  uint64_t hash = HashKey(arena_.get(), key);
+  switch (ReadWithoutLock(arena_.get(), key, hash, buffer, capacity, peeked)) {
+    case LockFree::kHit: return ReadResult::kCopied;
+    case LockFree::kTooBig: return ReadResult::kTooBig;
+    case LockFree::kMiss: return ReadResult::kMiss;
+    case LockFree::kLocked: break;
+  }
   KeyOp op(arena_.get(), key);
   if (!op.live() || !op.is_string()) {
-    ShardView::Count(op.view.shard()->misses);
+    CountRead(arena_.get(), false);
     return ReadResult::kMiss;
   }
   EntryHeader* e = op.header();
   op.view.TouchLru(e, /*force=*/false);
-  ShardView::Count(op.view.shard()->hits);
-  *peeked = Peeked{op.shard, op.entry.block, op.view.shard()->change_seq, e->value_len,
-                   e->encoding};
+  CountRead(arena_.get(), true);
+  // The sequence is odd when this lock hold changed the shard (reaped a key, or discarded the
+  // shard): ReadPeeked then refuses, and the caller reads again.
+  *peeked = Peeked{op.shard, op.entry.block, op.view.shard()->seq.load(std::memory_order_relaxed),
+                   e->value_len, e->encoding};
   if (e->value_len > capacity) return ReadResult::kTooBig;
   op.view.CopyValueTo(op.entry.block, buffer);
   return ReadResult::kCopied;
 }
 
 bool Store::ReadPeeked(const Peeked& peeked, char* dest) {
-  ShardLock lock(arena_.get(), peeked.shard);
-  ShardView view(arena_.get(), peeked.shard);
-  if (view.shard()->change_seq != peeked.change_seq) return false;
-  view.CopyValueTo(peeked.block, dest);
-  return true;
+  return ReadPeekedWithoutLock(arena_.get(), peeked, dest);
 }
 
 bool Store::Set(std::string_view key, std::string_view value, int64_t ttl_seconds) {
@@ -369,6 +384,7 @@ uint64_t Store::DiscardedShards() {
 void Store::AbandonLockForTesting(std::string_view key) {
   uint32_t shard = ShardOf(arena_.get(), HashKey(arena_.get(), key));
   new ShardLock(arena_.get(), shard);  // never destroyed: the lock stays held
+  OpenShardWrite(arena_->shard(shard));  // ... in the middle of a write
 }
 
 Stats Store::GetStats() {
@@ -379,14 +395,16 @@ Stats Store::GetStats() {
     const Shard* s = arena_->shard(i);
     st.keys += s->keys_published.load(std::memory_order_relaxed);
     st.used_memory += s->used_published.load(std::memory_order_relaxed);
-    st.hits += s->hits.load(std::memory_order_relaxed);
-    st.misses += s->misses.load(std::memory_order_relaxed);
     st.evictions += s->evictions.load(std::memory_order_relaxed);
     st.expired += s->expired.load(std::memory_order_relaxed);
     st.discarded_shards += s->discards.load(std::memory_order_relaxed);
     st.bytes_saved += s->saved_published.load(std::memory_order_relaxed);
   }
   st.decode_errors = h->decode_errors.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < kReadCounterSlots; ++i) {
+    st.hits += arena_->read_counters(i)->hits.load(std::memory_order_relaxed);
+    st.misses += arena_->read_counters(i)->misses.load(std::memory_order_relaxed);
+  }
   return st;
 }
 

@@ -70,7 +70,7 @@ bool Store::Update(std::string_view key,
       LockedKey k(arena_.get(), key);
       if (k.live()) {
         const EntryHeader* e = k.header();
-        uint64_t seq = k.view.shard()->change_seq;
+        uint64_t seq = k.view.shard()->seq.load(std::memory_order_relaxed);
         if (e->encoding != static_cast<uint8_t>(ValueEncoding::kRaw)) {
           if (decoded_at != seq) {
             decoded_at = seq;

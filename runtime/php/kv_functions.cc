@@ -42,8 +42,8 @@ using ephpm::php::binding::View;
 
 const ephpm::php::TestHooks* g_test_hooks = nullptr;
 
-// Values are copied out of the store here (under the shard lock, by the store), then into a PHP
-// string after the store call returned. Only the PHP thread uses it.
+// Values are copied out of the store here (by the store, which takes no lock to read unless the
+// shard is busy), then into a PHP string after the store call returned. Only the PHP thread uses it.
 thread_local std::string t_scratch;
 constexpr size_t kScratchKeepBytes = 1u << 20;  // shrink after reading bigger values
 constexpr size_t kInlineReadBytes = 512;  // ephpm_kv_get: larger values take the one-copy path
@@ -120,7 +120,7 @@ PHP_FUNCTION(ephpm_kv_get) {
   ZEND_PARSE_PARAMETERS_END();
   EPHPM_CHECK_KEY(1, key);
   EPHPM_GET_STORE(store);
-  // Small values come back in a stack buffer (one lock); a large one is copied exactly once,
+  // Small values come back in a stack buffer (one lookup); a large one is copied exactly once,
   // straight into a PHP string allocated while no store lock is held.
   char small[kInlineReadBytes];
   Store::Peeked peeked;
