@@ -8,15 +8,16 @@
 #   3. native ephpm_kv_* vs APCu / array        5. Symfony adapters          6. HTTP (wrk; with the Symfony app
 #                                                                              in worker / classic mode vs php-fpm)
 #   7. memory per entry vs redis-server         8. sessions and locks vs Redis / files / flock
-#   9. bench/all/report.py -> latest.md + *.png
+#   9. RESP listener vs redis-server           10. [kv] compression: bytes per entry, get/set from PHP
+#  11. bench/all/report.py -> latest.md + *.png
 #
 # Every server (redis-server, memcached, nginx, php-fpm, ephpm serve, php -S) is started by the
 # scripts on a free 127.0.0.1 port and stopped by pid. Raw data and logs: bench/results/raw/latest/.
-# The sub-scripts also rewrite their own reports (bench/results/{kv-memory,php-native,symfony,http,sessions-locks}.md).
+# The sub-scripts also rewrite their own reports (bench/results/{kv-memory,php-native,symfony,http,sessions-locks,resp,kv-compression}.md).
 #
 # Knobs (environment):
 #   BENCH_RUNS=5          runs per figure (median, min–max shown)
-#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory,sessions,resp (the report still runs)
+#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory,sessions,resp,compression (the report still runs)
 #   QUICK=1               smoke test: short runs everywhere (numbers are not meaningful)
 #   KV_MIN_TIME=0.1       seconds per kv_bench repetition
 #   BENCH_ITER=500000 BENCH_ITER_64K=50000 BENCH_WARMUP=50000 BENCH_STARTUP_RUNS=20   (php-native)
@@ -32,9 +33,9 @@ root=$PWD
 runs=${BENCH_RUNS:-5}
 only=${BENCH_ONLY:-}
 if [ "${QUICK:-0}" = 1 ]; then
-  q_resp=20000 q_kv=0.01 q_iter=50000 q_iter64=5000 q_warm=5000 q_su=3 q_net=300 q_sym=0.03 q_dur=1 q_soak=1 q_entries=100000
+  q_resp=20000 q_kv=0.01 q_iter=50000 q_iter64=5000 q_warm=5000 q_su=3 q_net=300 q_sym=0.03 q_dur=1 q_soak=1 q_entries=100000 q_centries=60 q_citer=20000
 else
-  q_resp=200000 q_kv=0.1 q_iter=500000 q_iter64=50000 q_warm=50000 q_su=20 q_net=4000 q_sym=0.2 q_dur=5 q_soak=10 q_entries=1000000
+  q_resp=200000 q_kv=0.1 q_iter=500000 q_iter64=50000 q_warm=50000 q_su=20 q_net=4000 q_sym=0.2 q_dur=5 q_soak=10 q_entries=1000000 q_centries=600 q_citer=200000
 fi
 kv_min_time=${KV_MIN_TIME:-$q_kv}
 iter=${BENCH_ITER:-$q_iter}
@@ -172,6 +173,11 @@ resp() {
   cp bench/results/raw/resp.json "$raw/resp.json"
 }
 
+compression() {
+  BENCH_RUNS=$runs BENCH_ENTRIES=$q_centries BENCH_ITER=$q_citer bash bench/kv-compression/run.sh || return
+  cp bench/results/raw/kv-compression.json "$raw/kv-compression.json"
+}
+
 sessions() {
   BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/sessions-locks/run.sh || return
   cp bench/results/raw/sessions-locks.json "$raw/sessions-locks.json"
@@ -191,6 +197,7 @@ want http && step http http
 want memory && step memory memory
 want sessions && step sessions sessions
 want resp && step resp resp
+want compression && step compression compression
 
 say "report: latest.md and plots"
 python3 bench/all/report.py "$raw" "$root/bench/results"
