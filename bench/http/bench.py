@@ -24,7 +24,14 @@ ApcuAdapter; bench/http/apcu_kv_shim.php serves the app's two ephpm_kv_* calls f
 bench/results/http-symfony.md; `ONLY=sf-worker,sf-classic,sf-fpm2,sf-fpm8` runs only this section
 (http.md is then left alone).
 
-Environment: EPHPM_BIN (default build/runtime/ephpm), RUNS (3), DURATION (10), SOAK (60),
+The metrics cost (issue 14's target: `[metrics]` costs at most 2 % of hello.php req/s): `ephpm serve`
+with `[metrics] listen` and a scraper fetching /metrics every second, as Prometheus would (key
+`ephpm-metrics`), runs next to the default one (`ephpm`) in the same interleaved runs. The per-request
+counters run with or without `[metrics]`, so EPHPM_BASELINE_BIN (a build without the metrics code,
+copied before the run) adds `ephpm-base` to measure them too. `ONLY=ephpm,ephpm-metrics[,ephpm-base]`
+runs just these and writes bench/results/http-metrics.md instead of http.md.
+
+Environment: EPHPM_BIN (default build/runtime/ephpm), EPHPM_BASELINE_BIN, RUNS (3), DURATION (10), SOAK (60),
 CONNECTIONS (50), NGINX_WORKERS (1), ONLY (comma list of server names), QUICK=1 (1 run of 5 s,
 soak 10 s), SLOW (1), SLOW_CONNECTIONS (32), SYMFONY (1).
 """
@@ -56,6 +63,9 @@ SYMFONY = os.environ.get("SYMFONY", "1") != "0"
 SF_APP = os.path.join(ROOT, "examples", "symfony-app")
 SF_PAGE = "posts_1"  # the file-name form of /posts/1 (raw files: <key>-posts_1-run<i>.txt)
 SF_PATH = "/posts/1"
+BASELINE = os.environ.get("EPHPM_BASELINE_BIN", "")
+METRICS_KEYS = {"ephpm", "ephpm-metrics", "ephpm-base"}
+METRICS_ONLY = bool(ONLY) and set(ONLY) <= METRICS_KEYS
 
 HELLO = "<?php\necho \"Hello, world!\\n\";\n"
 COUNTER_KV = "<?php\necho ephpm_kv_incr('counter');\n"
@@ -163,21 +173,47 @@ def docroot(name, counter):
 # ------------------------------------------------------------------------------------------------
 
 
-def start_ephpm(workers=None):
-    name = "ephpm" if workers is None else "ephpm%d" % workers
+def start_ephpm(workers=None, name=None, metrics=False, binary=None):
+    name = name or ("ephpm" if workers is None else "ephpm%d" % workers)
     d = docroot(name, COUNTER_KV)
     port = free_port()
     cfg = os.path.join(WORK, name, "ephpm.toml")
+    metrics_port = free_port() if metrics else None
     with open(cfg, "w") as f:
         f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "public"\n'
                 '[log]\nlevel = "warn"\n' % port)
         if workers is not None:
             f.write("[php]\nworkers = %d\n" % workers)
-    proc = Proc(name, [EPHPM, "serve", "--config", cfg])
+        if metrics:
+            f.write('[metrics]\nlisten = "127.0.0.1:%d"\n' % metrics_port)
+    proc = Proc(name, [binary or EPHPM, "serve", "--config", cfg])
     STARTED.append(proc)
     wait_http("http://127.0.0.1:%d/hello.php" % port)
+    procs = [proc]
+    if metrics:  # scraped every second for as long as it runs, as Prometheus would
+        scraper = Proc(name + "-scraper", [sys.executable, "-c", SCRAPER, str(metrics_port)])
+        STARTED.append(scraper)
+        procs.append(scraper)
     # The master and its worker processes (none with workers = 1).
-    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+    return {"port": port, "procs": procs, "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+
+
+SCRAPER = """
+import sys, time, urllib.request
+url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+while True:
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+    except OSError:
+        pass
+    time.sleep(1)
+"""
+
+
+def start_baseline():
+    copy = os.path.join(WORK, "ephpm-baseline")
+    shutil.copy(BASELINE, copy)  # the file may be rebuilt while the benchmark runs
+    return start_ephpm(name="ephpm-base", binary=copy)
 
 
 def start_fpm(children_count):
@@ -241,6 +277,10 @@ def start_php_s():
 
 SERVERS = [
     ("ephpm serve (workers = %d, the default: one per CPU)" % os.cpu_count(), "ephpm", start_ephpm),
+    ("ephpm serve (default workers, `[metrics]` on, scraped every 1 s)", "ephpm-metrics",
+     lambda: start_ephpm(name="ephpm-metrics", metrics=True)),
+] + ([("ephpm serve (default workers), baseline binary without the metrics code", "ephpm-base",
+       start_baseline)] if BASELINE else []) + [
     ("ephpm serve (workers = 1)", "ephpm1", lambda: start_ephpm(1)),
     ("nginx + php-fpm (static, 2 children)", "fpm2", lambda: start_fpm(2)),
     ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
@@ -560,7 +600,7 @@ def main():
                 for p in srv["procs"]:
                     p.stop()
         for label, key, srv in servers:
-            if key == "ephpm":
+            if key == "ephpm" and not METRICS_ONLY:
                 pids = srv["pids"]()
                 soak = {"after_warmup": rss_kib(pids)}
                 wrk(srv["port"], "hello.php", SOAK, "ephpm-soak")
@@ -571,7 +611,7 @@ def main():
                 for p in srv["procs"]:
                     p.stop()
         # Idle RSS of a fresh ephpm serve (PHP started, store mapped, no request served yet).
-        if not ONLY or "ephpm" in ONLY:
+        if not ONLY or ("ephpm" in ONLY and not METRICS_ONLY):
             srv = start_ephpm()
             time.sleep(1)
             idle = rss_kib(srv["pids"]())
@@ -583,8 +623,41 @@ def main():
         for p in STARTED:
             p.stop()
         shutil.rmtree(WORK, ignore_errors=True)
-    if any(isinstance(k, tuple) and not k[0].startswith("sf-") for k in results) or soak:
+    if METRICS_ONLY:
+        write_metrics_report(results, load_before)
+    elif any(isinstance(k, tuple) and not k[0].startswith("sf-") for k in results) or soak:
         write_report(results, soak, notes, load_before)
+
+
+def write_metrics_report(results, load_before):
+    lines = ["# HTTP benchmark: the cost of `[metrics]`\n",
+             "Generated by `ONLY=%s bench/http/run.sh` on %s (%d vCPUs), load average before the run %.2f / %.2f / "
+             "%.2f (a shared machine: absolute numbers are noisy, the servers run at the same time with "
+             "interleaved runs). `wrk -t2 -c%d -d%ds`, median of %d runs (per-run req/s in brackets). The "
+             "`[metrics]` server is scraped every second during the runs.\n"
+             % (",".join(ONLY), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(),
+                *load_before, CONNS, DURATION, RUNS),
+             "| Server | hello.php req/s | hello p99 | server CPU/req | counter req/s | counter server CPU/req |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, key, _ in SERVERS:
+        h, c = results.get((key, "hello.php")), results.get((key, "counter.php"))
+        if h and c:
+            lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.0f µs |" % (
+                label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[4]))
+    lines.append("")
+    base = results.get(("ephpm", "hello.php"))
+    for key, what in (("ephpm-metrics", "`[metrics]` on and scraped vs off"),
+                      ("ephpm-base", "baseline binary (no metrics code) vs this build without `[metrics]`")):
+        r = results.get((key, "hello.php"))
+        if base and r:
+            ratio = r[0] / base[0] if key == "ephpm-metrics" else base[0] / r[0]
+            lines.append("**hello.php, %s: %.3f× the req/s** (server CPU per request %.1f µs vs %.1f µs). "
+                         "Target: ≥ 0.98×.\n" % (what, ratio, r[4] if key == "ephpm-metrics" else base[4],
+                                                 base[4] if key == "ephpm-metrics" else r[4]))
+    out = os.path.join(ROOT, "bench/results/http-metrics.md")
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print("wrote " + out)
 
 
 def write_report(results, soak, notes, load_before):

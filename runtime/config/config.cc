@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "runtime/config/files.h"
+#include "runtime/config/metrics_table.h"
 
 namespace ephpm::config {
 namespace {
@@ -64,10 +65,16 @@ class Loader {
         if (Table("", k, node)) Kv(*node.as_table());
       } else if (k == "log") {
         if (Table("", k, node)) Log(*node.as_table());
+      } else if (k == "metrics") {
+        std::string key, why;
+        if (Table("", k, node) &&
+            !LoadMetricsTable(*node.as_table(), &config_->metrics, &key, &why)) {
+          Error(k, key, why);
+        }
       } else if (node.is_table()) {
-        Error("[" + KeyName(k) + "]", "unknown table (expected [server], [php], [kv], [log])");
+        Error("[" + KeyName(k) + "]", "unknown table (expected [server], [php], [kv], [log], [metrics])");
       } else {
-        Error(KeyName(k), "unknown top-level key (settings belong in [server], [php], [kv] or [log])");
+        Error(KeyName(k), "unknown top-level key (settings belong in [server], [php], [kv], [log] or [metrics])");
       }
       if (!result_.error.empty()) return std::move(result_);
     }

@@ -103,6 +103,12 @@ struct LogConfig {
   std::string access_log;      // "" = off, "-" = stdout, else an absolute file path
 };
 
+// [metrics]: the operator's endpoint (runtime/http/metrics_server.h).
+struct MetricsConfig {
+  std::string listen;  // "" = no metrics listener
+  ListenAddress listen_address;
+};
+
 struct Config {
   // The file the values came from: absolute path, or "" when built-in defaults were used.
   std::string source_path;
@@ -112,6 +118,7 @@ struct Config {
   PhpConfig php;
   KvConfig kv;
   LogConfig log;
+  MetricsConfig metrics;
 };
 
 struct LoadResult {

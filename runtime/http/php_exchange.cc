@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/job_queue.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/request_info.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
@@ -330,6 +331,7 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
   auto exchange = std::make_shared<PhpExchange>(*ctl->ioc);
   job->writer = exchange;
   if (!queue->TryPush(std::move(job))) {
+    metrics::Rejected(metrics::kRejectQueueFull);
     *status = 503;
     co_return co_await SendError(stream, 503, version, keep_alive, head);
   }

@@ -20,6 +20,7 @@
 
 #include "runtime/config/config.h"
 #include "runtime/http/listener.h"
+#include "runtime/http/metrics_collect.h"
 #include "runtime/http/mime.h"
 #include "runtime/http/router.h"
 #include "runtime/http/supervisor.h"
@@ -45,7 +46,8 @@ void Fail(const std::string& message) { fprintf(stderr, "ephpm: %s\n", message.c
 // Everything after the store exists: PHP module startup, then the master of the worker
 // processes or the single worker until the drain is over; PHP shutdown.
 int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime, int listen_fd,
-                     const std::string& url, kv::Store* store, const std::string& store_name) {
+                     int metrics_fd, const std::string& url, kv::Store* store,
+                     const std::string& store_name) {
   std::string err;
   php::RequestSapiOptions php_options;
   php_options.kv_store = store;
@@ -80,13 +82,15 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
   if (workers > 1 || cfg.php.max_requests > 0) {
     announce();
     rc = RunSupervisor({.cfg = &cfg, .router = &router, .mime = &mime, .store = store,
-                        .listen_fd = listen_fd, .workers = workers});
+                        .listen_fd = listen_fd, .workers = workers, .metrics_fd = metrics_fd});
   } else {
     std::unique_ptr<kv::Sweeper> sweeper;
+    std::unique_ptr<MetricsServer> metrics_server;
     {
       sigset_t old;
       php::BlockSignalsForHelperThread(&old);
       sweeper = std::make_unique<kv::Sweeper>(store);
+      if (metrics_fd >= 0) metrics_server = metrics::StartInProcess(metrics_fd, store, cfg);
       php::RestoreSignalMask(&old);
     }
     rc = RunWorker({.cfg = &cfg, .router = &router, .mime = &mime, .listen_fd = listen_fd,
@@ -103,6 +107,7 @@ int ServeMain(const ServeOptions& opts) {
   // Logs go to stderr; stdout carries the "listening on" line (and the access log with "-").
   spdlog::set_default_logger(spdlog::stderr_color_mt("ephpm"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
+  metrics::MarkStart();
 
   // --- configuration -------------------------------------------------------------------------
   // Read before SetupProcessSignals() blocks SIGTERM/SIGINT: until then Ctrl-C and SIGTERM end
@@ -160,6 +165,17 @@ int ServeMain(const ServeOptions& opts) {
     Fail(err);
     return 1;
   }
+  int metrics_fd = -1;  // [metrics] listen: answered by the master (metrics_server.h)
+  if (!cfg.metrics.listen.empty()) {
+    std::string metrics_url;
+    metrics_fd = OpenListener(cfg.metrics.listen_address, &metrics_url, &err);
+    if (metrics_fd < 0) {
+      Fail("[metrics] listen: " + err);
+      return 1;
+    }
+    spdlog::info("metrics on {}/metrics, health {}/_ephpm/health, readiness {}/_ephpm/ready",
+                 metrics_url, metrics_url, metrics_url);
+  }
   std::string store_name = kv::Store::NameFor(cfg.source_path, cfg.server.listen);
   kv::SetEventLog([](const std::string& message) { spdlog::warn("{}", message); });
   std::unique_ptr<kv::Store> store = kv::Store::CreateNamed(store_name, cfg.kv.options, &err);
@@ -167,7 +183,8 @@ int ServeMain(const ServeOptions& opts) {
     Fail("kv store: " + err);
     return 1;
   }
-  int rc = StartPhpAndServe(cfg, router, mime, listen_fd, url, store.get(), store_name);
+  int rc = StartPhpAndServe(cfg, router, mime, listen_fd, metrics_fd, url, store.get(),
+                            store_name);
   store.reset();
   spdlog::info("stopped");
   return rc;

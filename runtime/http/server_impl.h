@@ -131,9 +131,10 @@ struct Server::Impl {
   awaitable<bool> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                               RequestParser& parser, bool* keep_alive);
   // Routes and answers a request that was read completely. false: the connection is unusable.
+  // *route_kind: who answered (metrics.h Route).
   awaitable<bool> Respond(beast::tcp_stream& stream, RequestParser& parser,
                           const tcp::endpoint& local, const tcp::endpoint& remote, SessionCtl* ctl,
-                          bool& keep_alive, int* status, uint64_t* bytes);
+                          bool& keep_alive, int* status, uint64_t* bytes, int* route_kind);
   awaitable<bool> ServeStatic(beast::tcp_stream& stream, bhttp::request<SpoolBody>& req,
                               const Route& route, unsigned version, bool& keep_alive, bool head,
                               int* status, uint64_t* bytes);

@@ -19,6 +19,7 @@
 #include "runtime/http/access_log.h"
 #include "runtime/http/file_body.h"
 #include "runtime/http/framing.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/mime.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
@@ -92,18 +93,22 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
     RequestParser parser;
     bool keep_alive = false;
     if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    metrics::RequestStarted();
     int status = 0;
     uint64_t bytes = 0;
-    bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes);
+    int route = metrics::kRouteOther;
+    bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes,
+                               &route);
     fresh.Done();
     auto& req = parser.get();
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    metrics::RequestFinished(route, status, static_cast<uint64_t>(micros));
     access_log->Log(remote.address().to_string(),
                     std::string_view(req.method_string().data(), req.method_string().size()),
                     std::string_view(req.target().data(), req.target().size()), req.version(),
-                    status, bytes,
-                    std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+                    status, bytes, micros);
     if (!ok || !keep_alive) break;
     ctl->idle_since = std::chrono::steady_clock::now();
   }
@@ -197,6 +202,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
   // Before 100 Continue: a body that would go beyond max_buffered_bodies is not read.
   if (!SpoolBody::Prepare(req.body(), sc.body_buffer_size, sc.max_buffered_bodies,
                           parser.content_length())) {
+    metrics::Rejected(metrics::kRejectBodyMemory);
     co_await SendError(stream, 503, version, false, head);
     co_return false;
   }
@@ -220,6 +226,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
     if (ec == bhttp::error::body_limit) {
       co_await SendError(stream, 413, version, false, head);
     } else if (ec == SpoolBody::OverBudget()) {  // a chunked body past max_buffered_bodies
+      metrics::Rejected(metrics::kRejectBodyMemory);
       co_await SendError(stream, 503, version, false, head);
     } else if (ec == SpoolBody::SpoolFailed()) {
       co_await SendError(stream, 500, version, false, head);
@@ -237,7 +244,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
 awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& parser,
                                       const tcp::endpoint& local, const tcp::endpoint& remote,
                                       SessionCtl* ctl, bool& keep_alive, int* status,
-                                      uint64_t* bytes) {
+                                      uint64_t* bytes, int* route_kind) {
   auto& req = parser.get();
   unsigned version = req.version();
   bool head = req.method() == bhttp::verb::head;
@@ -266,14 +273,20 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
       co_return co_await Write(stream, res);
     }
     case RouteKind::kStatic:
+      *route_kind = metrics::kRouteStatic;
       co_return co_await ServeStatic(stream, req, route, version, keep_alive, head, status,
                                      bytes);
     case RouteKind::kPhp: {
       struct PhpLoad {
         Impl* impl;
-        ~PhpLoad() { impl->LoadDown(); }
+        ~PhpLoad() {
+          impl->LoadDown();
+          metrics::PhpFinished();
+        }
       } php_load{this};
       LoadUp();
+      metrics::PhpStarted();
+      *route_kind = metrics::kRoutePhp;
       co_return co_await RunPhp(stream, parser, target, route, local, remote, ctl, version,
                                 keep_alive, head, status, bytes);
     }

@@ -24,6 +24,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/http/metrics.h"
+#include "runtime/http/metrics_collect.h"
+#include "runtime/http/metrics_server.h"
 #include "runtime/http/server.h"
 #include "runtime/http/worker.h"
 #include "runtime/kv/store.h"
@@ -45,6 +48,10 @@ constexpr auto kMaxBackoff = std::chrono::seconds(10);
 // worker dies); read by every worker's accept loop (Server::BalanceAccepts).
 std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
+
+// The counter slots (metrics.h): one per live process, so every worker plus the replacement a
+// rolling restart starts next to it, with room to spare.
+metrics::MetricsRegion* g_region = nullptr;
 
 const char* SigName(int sig) {
   const char* n = sigabbrev_np(sig);
@@ -150,6 +157,7 @@ void RestoreFatalHandlers() {
 
 struct Proc {
   int slot = 0;
+  int metrics_slot = -1;
   Clock::time_point started;
   int ready_fd = -1;
   bool ready = false;
@@ -165,7 +173,12 @@ struct Slot {
 
 class Master {
  public:
-  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {}
+  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {
+    if (ctx.metrics_fd >= 0) {
+      metrics_ = std::make_unique<MetricsServer>(
+          ctx.metrics_fd, [this](std::string_view path) { return metrics::Respond(path, Snapshot()); });
+    }
+  }
 
   int Run() {
     sigset_t set;
@@ -221,13 +234,19 @@ class Master {
           pids.push_back(pid);
         }
       }
+      size_t metrics_first = fds.size();
+      if (metrics_) {
+        int metrics_ms = metrics_->AddPollFds(&fds);
+        if (metrics_ms >= 0) timeout_ms = std::min(timeout_ms, metrics_ms);
+      }
       int n = poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) {
         spdlog::error("poll: {}", strerror(errno));
         continue;
       }
+      if (metrics_) metrics_->OnPoll(fds, metrics_first);  // also ends timed-out connections
       if (n <= 0) continue;
-      for (size_t i = 1; i < fds.size(); ++i) {
+      for (size_t i = 1; i < metrics_first; ++i) {
         if (fds[i].revents != 0) OnReadyFd(pids[i - 1]);
       }
       if (fds[0].revents & POLLIN) OnSignals();
@@ -246,9 +265,11 @@ class Master {
       return;
     }
     fflush(nullptr);  // nothing buffered may be written twice
+    int metrics_slot = g_region->Acquire();
     pid_t pid = fork();
     if (pid < 0) {
       spdlog::error("fork: {}; retrying in 1 s", strerror(errno));
+      if (metrics_slot >= 0) g_region->Release(metrics_slot);
       close(pipefd[0]);
       close(pipefd[1]);
       slots_[slot].respawn_at = Clock::now() + std::chrono::seconds(1);
@@ -260,6 +281,8 @@ class Master {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != master_pid_) _exit(0);
       RestoreFatalHandlers();
+      if (metrics_slot >= 0) g_region->Attach(metrics_slot);
+      if (metrics_) metrics_->CloseFds();
       close(pipefd[0]);
       close(sfd_);
       for (auto& [other, p] : procs_) {
@@ -271,6 +294,7 @@ class Master {
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     Proc p;
     p.slot = slot;
+    p.metrics_slot = metrics_slot;
     p.started = Clock::now();
     p.ready_fd = pipefd[0];
     procs_[pid] = p;
@@ -392,16 +416,23 @@ class Master {
       procs_.erase(it);
       auto now = Clock::now();
       double lived = std::chrono::duration<double>(now - p.started).count();
-      std::string how = WIFSIGNALED(status)
-                            ? std::string("killed by signal ") + std::to_string(WTERMSIG(status)) +
-                                  " (SIG" + SigName(WTERMSIG(status)) + ")"
-                            : "exited with code " + std::to_string(WEXITSTATUS(status));
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      // Its counters join the master's totals; the log lines say how much it served.
+      uint64_t answered = p.metrics_slot >= 0 ? g_region->Release(p.metrics_slot) : 0;
+      std::string served = fmt::format("after {:.1f} s and {} request(s)", lived, answered);
+      std::string how = (WIFSIGNALED(status)
+                             ? std::string("killed by signal ") +
+                                   std::to_string(WTERMSIG(status)) + " (SIG" +
+                                   SigName(WTERMSIG(status)) + ")"
+                             : "exited with code " + std::to_string(WEXITSTATUS(status))) +
+                        " " + served;
       if (roll_waiting_ == pid) roll_waiting_ = 0;
       Slot& s = slots_[p.slot];
       if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
       if (stopping_ || p.retiring) {
-        spdlog::info("worker {} (pid {}) {} after {:.1f} s", p.slot, pid, how, lived);
+        if (p.retiring && !stopping_) g_region->CountRestart(metrics::kRestartRolling);
+        spdlog::info("worker {} (pid {}) {}{}", p.slot, pid, how,
+                     p.retiring && !stopping_ ? " (rolling restart)" : "");
         if (s.current == pid) s.current = 0;
         continue;
       }
@@ -415,7 +446,9 @@ class Master {
       if (clean) {  // a recycled worker (max_requests): replace it at once
         s.quick_failures = 0;
         s.respawn_at = now;
-        spdlog::info("worker {} (pid {}) recycled after {:.1f} s; respawning", p.slot, pid, lived);
+        g_region->CountRestart(metrics::kRestartMaxRequests);
+        spdlog::info("worker {} (pid {}) recycled {}; respawning (reason: max_requests)", p.slot,
+                     pid, served);
         continue;
       }
       if (now - p.started < kQuickFailure) {
@@ -430,15 +463,35 @@ class Master {
                                                     kMaxBackoff);
       }
       s.respawn_at = now + delay;
+      metrics::RestartReason reason = metrics::ClassifyExit(status, delay.count() > 0);
+      g_region->CountRestart(reason);
       if (delay.count() == 0) {
-        spdlog::error("worker {} (pid {}) {} after {:.1f} s; respawning", p.slot, pid, how, lived);
+        spdlog::error("worker {} (pid {}) {}; respawning (reason: {})", p.slot, pid, how,
+                      metrics::RestartReasonName(reason));
       } else {
         spdlog::error(
-            "worker {} (pid {}) {} after {:.1f} s; crash loop ({} quick failures in a row): "
-            "next respawn in {:.2f} s",
-            p.slot, pid, how, lived, s.quick_failures, delay.count() / 1000.0);
+            "worker {} (pid {}) {}; crash loop ({} quick failures in a row): "
+            "next respawn in {:.2f} s (reason: crash_loop)",
+            p.slot, pid, how, s.quick_failures, delay.count() / 1000.0);
       }
     }
+  }
+
+  // What the metrics listener reports (metrics_collect.h): the shared slots, plus which process
+  // is each index's current worker and which are replacements still booting.
+  metrics::MetricsSnapshot Snapshot() const {
+    metrics::MetricsSnapshot s;
+    metrics::CollectCommon(*g_region, ctx_.store, *ctx_.cfg, &s);
+    s.workers_configured = static_cast<int>(slots_.size());
+    s.stopping = stopping_;
+    for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+      const Slot& slot = slots_[i];
+      if (slot.replacement != 0) ++s.workers_starting;
+      auto it = procs_.find(slot.current);
+      if (slot.current == 0 || it == procs_.end() || it->second.metrics_slot < 0) continue;
+      s.workers.push_back(metrics::ViewOf(g_region->slot(it->second.metrics_slot), i, slot.current));
+    }
+    return s;
   }
 
   const SupervisorContext& ctx_;
@@ -453,6 +506,7 @@ class Master {
   bool listen_open_ = true;
   int stop_signal_ = SIGTERM;
   Clock::time_point stop_deadline_;
+  std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen, or none
 };
 
 }  // namespace
@@ -466,6 +520,11 @@ int RunSupervisor(const SupervisorContext& ctx) {
   }
   g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
   g_slots = ctx.workers;
+  g_region = metrics::MetricsRegion::Create(2 * ctx.workers + 2);
+  if (g_region == nullptr) {
+    spdlog::error("mmap: {}", strerror(errno));
+    return 1;
+  }
   InstallMasterFatalHandlers();
   Master master(ctx);
   return master.Run();

@@ -24,8 +24,10 @@
 
 #include "runtime/http/access_log.h"
 #include "runtime/http/job_queue.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/worker_php.h"
 #include "runtime/php/engine.h"
+#include "runtime/php/request_memory.h"
 #include "runtime/php/request_sapi.h"
 
 namespace ephpm::http {
@@ -39,7 +41,8 @@ constexpr rlim_t kMainStack = 64ull << 20;  // docs/embedding-php.md section 11
 constexpr auto kAcceptBalancePoll = std::chrono::milliseconds(2);
 
 // How often the control thread checks that its master is still there (besides the
-// PR_SET_PDEATHSIG signal, which a master that dies while forking can miss).
+// PR_SET_PDEATHSIG signal, which a master that dies while forking can miss) and publishes the
+// sampled gauges (metrics.h).
 constexpr int kMasterCheckMs = 200;
 
 // How long the PHP thread may take to return from its loop once the queue is closed, before
@@ -103,8 +106,9 @@ class Control {
     const timespec tick{0, kMasterCheckMs * 1000000L};
     for (;;) {
       siginfo_t info;
-      int sig = o_.master != 0 ? sigtimedwait(&waitset, &info, &tick)
-                               : sigwaitinfo(&waitset, &info);
+      int sig = sigtimedwait(&waitset, &info, &tick);
+      // The gauges that change too often to keep exact on the request path (metrics.h).
+      metrics::PublishLoad(server_.active_connections(), queue_.size());
       if (MasterGone()) {
         spdlog::warn("{}: master (pid {}) is gone; stopping", o_.name, o_.master);
         return Stop::kMasterGone;
@@ -133,6 +137,7 @@ class Control {
 
   void Drain(const DrainPlan& plan) {
     if (o_.on_drain) o_.on_drain();
+    metrics::SetAccepting(false);
     server_.StopAccepting();
     // A long poll (ephpm_kv_wait) would otherwise hold the drain until its own timeout, up to
     // the whole drain budget with max_execution_time = 0.
@@ -174,6 +179,8 @@ void RunClassicPhp(JobQueue& queue, RequestBudget& budget, const std::function<v
   while (std::unique_ptr<PhpJob> job = queue.Pop()) {
     php::ExecuteRequest(job->info, job->writer.get());
     job.reset();
+    php::RequestMemory memory = php::LastRequestMemory();
+    metrics::PublishPhpMemory(memory.in_use, memory.peak);
     budget.Count();
   }
 }
@@ -206,6 +213,7 @@ int RunWorker(const WorkerOptions& o) {
     if (ready) return;
     ready = true;
     server.StartAccepting();
+    metrics::SetAccepting(true);
     if (o.on_ready) o.on_ready();
   };
   ChoosePhpLoop(cfg)(queue, budget, on_ready);

@@ -24,6 +24,7 @@
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
 #include "runtime/php/request_context.h"
+#include "runtime/php/request_memory.h"
 
 namespace ephpm::php {
 namespace {
@@ -386,6 +387,7 @@ void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* la
   *bailout = CG(unclean_shutdown) != 0;
   *last_error = PG(last_error_type);
   *display_errors = PG(display_errors) != 0;
+  RecordRequestMemory();  // before shutdown frees it (request_memory.h)
   *shutdown_bailout = false;
   zend_try { php_request_shutdown(nullptr); }
   zend_catch { *shutdown_bailout = true; }
