@@ -146,15 +146,14 @@ MetricsResponse MetricsServer::Answer(std::string_view head, const Handler& hand
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   target = target.substr(0, target.find('?'));
   *head_only = method == "HEAD";
-  if (method != "GET" && !*head_only) {
-    MetricsResponse r = Plain(405, "405 Method Not Allowed\n");
-    return r;
-  }
+  if (method != "GET" && !*head_only) return Plain(405, "405 Method Not Allowed\n");
   return handler(target);
 }
 
 std::string MetricsServer::Serialize(const MetricsResponse& r, bool head_only) {
-  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + ReasonFor(r.status) + "\r\n";
+  // ReasonFor() names the error statuses the server sends itself; 200 is the one it leaves out.
+  const char* reason = r.status == 200 ? "OK" : ReasonFor(r.status);
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason + "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   if (r.status == 405) out += "Allow: GET, HEAD\r\n";
