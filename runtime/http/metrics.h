@@ -20,8 +20,9 @@
 // queued job (open connections, queue depth) are sampled by the worker's control thread every
 // 200 ms instead of being kept exact on the hot path.
 //
-// The counters always run, with or without [metrics]: the master's log line for a worker's exit
-// names the number of requests it answered, read from its slot.
+// With worker processes the counters always run, with or without [metrics]: the master's log line
+// for a worker's exit names the number of requests it answered, read from its slot. The
+// single-process mode has no master to read them and counts only when [metrics] is configured.
 #ifndef EPHPM_RUNTIME_HTTP_METRICS_H_
 #define EPHPM_RUNTIME_HTTP_METRICS_H_
 
