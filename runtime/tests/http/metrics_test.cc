@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 
 #include "runtime/http/metrics.h"
@@ -38,7 +39,7 @@ TEST(MetricsTest, ClassifyExit) {
 // A child process counts into its slot and dies without any goodbye (_exit): the counts stay
 // in the shared region, and once released they are in the totals exactly once.
 TEST(MetricsTest, CountsOfADeadProcessSurviveAndAreFoldedOnce) {
-  MetricsRegion* region = MetricsRegion::Create(4);
+  std::unique_ptr<MetricsRegion> region(MetricsRegion::Create(4));  // its mapping stays; fine here
   ASSERT_NE(region, nullptr);
   int a = region->Acquire();
   int b = region->Acquire();
@@ -81,7 +82,7 @@ TEST(MetricsTest, CountsOfADeadProcessSurviveAndAreFoldedOnce) {
 }
 
 TEST(MetricsTest, StatusOutsideHttpRangeIsNotCounted) {
-  MetricsRegion* region = MetricsRegion::Create(1);
+  std::unique_ptr<MetricsRegion> region(MetricsRegion::Create(1));
   ASSERT_NE(region, nullptr);
   WorkerSlot* saved = g_own;
   region->Attach(0);
