@@ -1,13 +1,14 @@
 <?php
 
 /*
- * Symfony Cache adapters compared on one workload: getItem() hit, get($key, $cb) hit, save(), getItems() of 20 keys.
- * Every adapter stores the same value (an array that serializes to about 1 KiB). Prints JSON:
+ * Symfony Cache adapters compared on one workload: getItem() hit (one item, and cycling through 2,000), get($key, $cb)
+ * hit (a value without metadata, and one with an expiry, i.e. metadata), get($key, $cb) miss, getItems() of 20 keys,
+ * save(). Every adapter stores the same value (an array that serializes to about 1 KiB). Prints JSON:
  *   {"env": {...}, "results": {"<adapter>": {"<op>": [ns/op of each run, ...]}}}
  *
  * Run by bench/symfony/run.sh under `ephpm php -d apc.enable_cli=1`. Options (env):
  *   BENCH_AUTOLOAD  Composer autoloader with symfony/cache + ephpm/cache-symfony (default: cache-symfony/vendor)
- *   BENCH_RUNS      runs per measurement (default 5; the report uses the median)
+ *   BENCH_RUNS      runs per measurement (default 7; the report uses the median)
  *   BENCH_TIME      target seconds per run (default 0.2)
  *   REDIS_PORT, MEMCACHED_PORT   loopback servers (adapters without them are left out)
  */
@@ -23,10 +24,11 @@ use Symfony\Component\Cache\Adapter\MemcachedAdapter;
 use Symfony\Component\Cache\Adapter\RedisAdapter;
 use Symfony\Component\Cache\Marshaller\DefaultMarshaller;
 use Symfony\Contracts\Cache\CacheInterface;
+use Symfony\Contracts\Cache\ItemInterface;
 
 require getenv('BENCH_AUTOLOAD') ?: dirname(__DIR__, 2) . '/cache-symfony/vendor/autoload.php';
 
-$runs = (int) (getenv('BENCH_RUNS') ?: 5);
+$runs = (int) (getenv('BENCH_RUNS') ?: 7);
 $target = (float) (getenv('BENCH_TIME') ?: 0.2);
 
 // ~1 KiB once serialized: 16 fields of 40-byte strings plus a few scalars.
@@ -101,6 +103,12 @@ foreach ($adapters as $name => $make) {
         $pool->save($pool->getItem("item$i")->set($value));
     }
     $pool->get('cb', fn () => $value);
+    // get() writes metadata (expiry, computation time) next to a value whose callback sets an expiry.
+    $pool->get('cb-expiry', static function (ItemInterface $item) use ($value): array {
+        $item->expiresAfter(3600);
+
+        return $value;
+    });
     // 2,000 more items: more than EphpmKvAdapter's unserialize memo holds, so every read of them unserializes,
     // as the first read of an item in a request does.
     for ($i = 0; $i < 2000; $i += 100) {
@@ -110,10 +118,23 @@ foreach ($adapters as $name => $make) {
         $pool->commit();
     }
     $miss = static fn () => throw new LogicException('the callback must not run on a hit');
+    // A miss that stays a miss: the callback computes the value and declines to save it.
+    $compute = static function (ItemInterface $item, bool &$save) use ($value): array {
+        $save = false;
+
+        return $value;
+    };
 
     // Sanity: every operation below really hits.
     if (!$pool->getItem('item0')->isHit() || $pool->getItem('item0')->get() !== $value) {
         throw new RuntimeException("$name: getItem() is not a hit");
+    }
+    $metadata = [];
+    if ($pool->get('cb-expiry', $miss, null, $metadata) !== $value || !isset($metadata[ItemInterface::METADATA_EXPIRY])) {
+        throw new RuntimeException("$name: get() of a value with an expiry is not a hit with metadata");
+    }
+    if ($pool->getItem('absent')->isHit()) {
+        throw new RuntimeException("$name: the miss key is a hit");
     }
     foreach ($pool->getItems($keys) as $item) {
         if (!$item->isHit()) {
@@ -130,6 +151,12 @@ foreach ($adapters as $name => $make) {
         },
         'get($key, $cb) hit' => static function () use ($pool, $miss): void {
             $pool->get('cb', $miss);
+        },
+        'get($key, $cb) hit, with expiry' => static function () use ($pool, $miss): void {
+            $pool->get('cb-expiry', $miss);
+        },
+        'get($key, $cb) miss' => static function () use ($pool, $compute): void {
+            $pool->get('absent', $compute);
         },
         'save()' => static function (int $i) use ($pool, $value): void {
             $pool->save($pool->getItem('w' . ($i & 1023))->set($value));

@@ -52,14 +52,20 @@ echo "\n(×) = time of that adapter ÷ time of EphpmKvAdapter for the same opera
 echo "\n\"getItem() hit\" reads one item again and again: EphpmKvAdapter then skips unserialize() from the third read\n"
     . "of unchanged bytes on (a memo per adapter instance, so per request under `ephpm serve`), and ArrayAdapter keeps\n"
     . "PHP values anyway. \"getItem() hit, 2,000 keys\" cycles through 2,000 items, more than that memo holds: the cost\n"
-    . "of the first read of an item in a request. ApcuAdapter copies arrays out of shared memory without unserialize().\n\n";
+    . "of the first read of an item in a request. ApcuAdapter copies arrays out of shared memory without unserialize().\n"
+    . "\"get() hit, with expiry\": the callback set an expiry, so get() stored metadata next to the value (and may recompute\n"
+    . "it early). \"get() miss\": the callback runs and declines to save, through Symfony's full path (stampede\n"
+    . "protection off under the CLI SAPI, as for every adapter here).\n\n";
 
-echo "## Targets (docs/anchors.md section 6)\n\n";
+echo "## Targets (docs/symfony-adapter.md section 11)\n\n";
 $get = 'get($key, $cb) hit';
+$getItem = 'getItem() hit';
 $checks = [];
 if (isset($med['ApcuAdapter'])) {
     $r = $med[$base][$get] / $med['ApcuAdapter'][$get];
-    $checks[] = [sprintf('get() hit ≤ 0.6× ApcuAdapter: %.2f×', $r), $r <= 0.6];
+    $checks[] = [sprintf('get() hit ≤ 0.5× ApcuAdapter: %.2f×', $r), $r <= 0.5];
+    $r = $med[$base][$getItem] / $med['ApcuAdapter'][$getItem];
+    $checks[] = [sprintf('getItem() hit ≤ 0.5× ApcuAdapter: %.2f×', $r), $r <= 0.5];
 }
 $r = $med[$base][$get] / $med['ArrayAdapter'][$get];
 $checks[] = [sprintf('get() hit ≤ 1.5× ArrayAdapter: %.2f×', $r), $r <= 1.5];
@@ -67,17 +73,15 @@ if (isset($med['RedisAdapter'])) {
     $r = $med['RedisAdapter'][$get] / $med[$base][$get];
     $checks[] = [sprintf('get() hit ≥ 20× faster than RedisAdapter: %.1f×', $r), $r >= 20];
 }
-$r = $med[$base]['getItems() x20'] / $med[$base]['getItem() hit'];
-$checks[] = [sprintf('getItems() of 20 keys ≤ 6× one getItem(): %.2f×', $r), $r <= 6];
 foreach ($checks as [$text, $ok]) {
     echo '- ' . ($ok ? 'met' : '**not met**') . ": $text\n";
 }
 
-echo "\ngetItems() of 20 keys ÷ one getItem(), per adapter. Symfony builds one CacheItem per key, which bounds this ratio\n"
-    . "for every adapter (compare ArrayAdapter, which only reads PHP arrays); EphpmKvAdapter reads the 20 keys with one\n"
-    . "ephpm_kv_mget call:\n\n";
+echo "\ngetItems() of 20 keys ÷ one getItem(), per adapter. Every adapter builds one CacheItem per key (Symfony's\n"
+    . "factory), which bounds this ratio (compare ArrayAdapter, which only reads PHP arrays); EphpmKvAdapter reads the\n"
+    . "20 keys with one ephpm_kv_mget call, which copies each value out of the store as ephpm_kv_get does:\n\n";
 foreach ($med as $adapter => $byOp) {
-    printf("- %s: %.1f×\n", $adapter, $byOp['getItems() x20'] / $byOp['getItem() hit']);
+    printf("- %s: %.1f×\n", $adapter, $byOp['getItems() x20'] / $byOp[$getItem]);
 }
 
 $irFile = $argv[2] ?? '';

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Symfony Cache adapters under `ephpm php`: EphpmKvAdapter (the in-process store) against ArrayAdapter, ApcuAdapter,
 # RedisAdapter and MemcachedAdapter (real servers started here on free loopback ports, stopped by pid).
-# getItem() hit, get($key, $cb) hit, save(), getItems() of 20 keys; one ~1 KiB array value; median of 5 runs.
+# getItem() hit, get($key, $cb) hit (without and with metadata) and miss, getItems() of 20 keys, save(); one ~1 KiB
+# array value; median of 7 interleaved runs.
 # OPcache on (as under `ephpm serve`), no JIT.
 # Writes bench/results/symfony.md (and the raw JSON to bench/results/raw/symfony.json).
 #
 #   EPHPM_BIN=...   the ephpm binary (default build/runtime/ephpm; `make build`)
-#   BENCH_RUNS=5 BENCH_TIME=0.2   runs per measurement and seconds per run
+#   BENCH_RUNS=7 BENCH_TIME=0.2   runs per measurement and seconds per run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD

@@ -47,6 +47,26 @@ final class UnserializeMemo
     }
 
     /**
+     * lookup() for a batch: the values of those of $raw (key => bytes read) that can be handed out without
+     * unserialize(), by key.
+     *
+     * @param array<array-key, string> $raw
+     *
+     * @return array<array-key, mixed>
+     */
+    public function lookupAll(array $raw): array
+    {
+        $values = [];
+        foreach ($raw as $key => $bytes) {
+            if (isset($this->shared[$key]) && $this->seen[$key] === $bytes) {
+                $values[$key] = $this->shared[$key];
+            }
+        }
+
+        return $values;
+    }
+
+    /**
      * Learns from one read: $value is what unserialize($raw) returned for the bytes read under $key.
      */
     public function learn(int|string $key, string $raw, mixed $value): void

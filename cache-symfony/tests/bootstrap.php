@@ -27,6 +27,9 @@ define('EPHPM_TEST_AUTOLOAD', realpath($autoload));
 // The matrix legs install this package as a path dependency, whose autoload-dev is not loaded.
 $loader->addPsr4('Ephpm\\Cache\\Symfony\\Tests\\', __DIR__);
 
+// Before any test: Symfony's early-recomputation draw goes through FixedRandom (off unless a test seeds it).
+require __DIR__ . '/Support/fixed-random.php';
+
 // A Composer copy (`composer require --dev cache/integration-tests:^0.17` where Packagist has it) wins over Debian's.
 $composerCopy = dirname($autoload) . '/cache/integration-tests/src';
 $integrationDir = getenv('CACHE_INTEGRATION_TESTS')

@@ -46,6 +46,25 @@ final class UnserializeMemoTest extends AdapterTestCase
         self::assertNull($memo->lookup('other', $raw), 'per key');
     }
 
+    public function testLookupAllAnswersLikeLookupForEveryKey(): void
+    {
+        $memo = new UnserializeMemo();
+        $a = serialize(self::bigArray('a'));
+        $b = serialize(self::bigArray('b'));
+        $c = serialize(self::bigArray('c'));
+        foreach ([1, 2] as $read) {
+            $memo->learn('a', $a, unserialize($a));
+            $memo->learn(42, $b, unserialize($b));
+        }
+        $memo->learn('c', $c, unserialize($c)); // read once only
+        $batch = ['a' => $a, 42 => $b, 'c' => $c, 'never read' => $a];
+        self::assertSame(['a' => self::bigArray('a'), 42 => self::bigArray('b')], $memo->lookupAll($batch));
+        foreach ($batch as $key => $raw) {
+            self::assertSame($memo->lookup($key, $raw), $memo->lookupAll([$key => $raw])[$key] ?? null);
+        }
+        self::assertSame([], $memo->lookupAll(['a' => $b]), 'other bytes under the same key');
+    }
+
     public function testChangedBytesAreNeverHandedOutAndStartOver(): void
     {
         $memo = new UnserializeMemo();
