@@ -274,13 +274,14 @@ def check_exit_codes_and_messages(_):
     code, out, err = run_check("check", "--config", path)
     eq(code, 2, "missing worker script exit code")
     check("[php] worker_script" in err and "nope.php" in err, err)
-    code, out, err = run_check("check", "--config", path + ".absent")
-    eq(code, 2, "absent explicit config")
-    # `serve` refuses the same configs with the same message.
+    # `serve` refuses the same config with the same message.
     p = subprocess.run([CTX.binary, "serve", "--config", path], capture_output=True, text=True,
                        timeout=30)
     eq((p.returncode, p.stderr.strip().split("\n")[-1]), (2, err.strip().split("\n")[-1]),
        "serve and check agree")
+    code, out, err = run_check("check", "--config", path + ".absent")
+    eq(code, 2, "absent explicit config")
+    check("check.toml.absent" in err, err)
 
 
 # ------------------------------------------------------------------------------------------------
