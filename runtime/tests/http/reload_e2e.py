@@ -101,21 +101,36 @@ def run_check(*args):
 # ------------------------------------------------------------------------------------------------
 
 
-@test
-def reload_switched_release_symlink_under_load(_):
-    base = site("deploy", {
-        "releases/1/index.php": "<?php echo 'release 1';",
-        "releases/2/index.php": "<?php echo 'release 2';",
-    })
+WORKER_APP = """<?php
+$release = file_get_contents(__DIR__ . '/name.txt');  // read once, at the boot
+while (ephpm_handle_request(function () use ($release) { echo $release; })) {
+}
+"""
+
+
+def switch_release_under_load(mode):
+    """A deploy: releases/1 and releases/2, `current` switched from one to the other, SIGHUP."""
+    pages = {}
+    for n in (1, 2):
+        pages["releases/%d/index.php" % n] = "<?php echo 'release %d';" % n
+        pages["releases/%d/app.php" % n] = WORKER_APP
+        pages["releases/%d/name.txt" % n] = "release %d" % n
+    base = site("deploy", pages)
     current = os.path.join(base, "current")
     os.symlink(os.path.join(base, "releases/1"), current)
-    srv = start("symlink", config(current))
+    php = 'mode = "worker"\nworker_script = "app.php"\n' if mode == "worker" else ""
+    # In worker mode a path without a file reaches the booted worker script.
+    path = "/no-such-page" if mode == "worker" else "/index.php"
+    srv = start("symlink", config(current, php=php))
     try:
-        eq(get(srv.port, "/index.php").body, b"release 1", "before the deploy")
+        eq(get(srv.port, path).body, b"release 1", "before the deploy")
         old = children(srv.proc.pid)
-        with KeepAliveLoad(srv.port, "/index.php", conns=6) as load:
+        with KeepAliveLoad(srv.port, path, conns=6) as load:
             time.sleep(0.5)
             switch_symlink(current, os.path.join(base, "releases/2"))
+            if mode == "worker":  # the booted application stays on release 1 until the reload
+                time.sleep(1.5)
+                eq(get(srv.port, path).body, b"release 1", "switched, before SIGHUP")
             os.kill(srv.proc.pid, signal.SIGHUP)
             wait_rolled(srv, old, 2)
             time.sleep(0.5)
@@ -125,11 +140,22 @@ def reload_switched_release_symlink_under_load(_):
         bodies = set(r.body for _, r in load.ok)
         check(bodies <= {b"release 1", b"release 2"}, "unexpected bodies %r" % bodies)
         for _ in range(10):
-            eq(get(srv.port, "/index.php").body, b"release 2", "after the reload")
+            eq(get(srv.port, path).body, b"release 2", "after the reload")
         wait_log(srv, r"config reload: .* accepted \(0 change")
-        print("    %s" % load.summary())
+        print("    %s: %s" % (mode, load.summary()))
     finally:
         srv.stop()
+
+
+@test
+def reload_switched_release_symlink_under_load(_):
+    switch_release_under_load("classic")
+
+
+@test
+def reload_switched_release_symlink_under_load_worker_mode(_):
+    # The booted application keeps release 1 until the reload boots it again from release 2.
+    switch_release_under_load("worker")
 
 
 @test
