@@ -3,6 +3,7 @@
 //   ephpm php [php-cli options] script.php [args...]     runtime/php/cli.h (dispatched by hand)
 //   ephpm --config FILE php ...                           same, with FILE's [kv] section
 //   ephpm serve [--config FILE] ...                       runtime/http/serve_main.h
+//   ephpm [--config FILE] kv get|set|del|ttl|stats|flush|scan ...   runtime/cli/kv_command.h
 //   ephpm [--config FILE] check                           runtime/http/reload.h (CheckMain)
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
@@ -16,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "runtime/cli/kv_command.h"
 #include "runtime/http/reload.h"
 #include "runtime/http/serve_main.h"
 #include "runtime/php/cli.h"
@@ -93,6 +95,8 @@ int main(int argc, char** argv) {
   check->add_option("--config", check_config,
                     "ephpm.toml to check (default: $EPHPM_CONFIG, ./ephpm.toml)");
 
+  ephpm::cli::KvCommand kv(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
     return ephpm::http::ServeMain(serve_options);
   }
   if (*check) return ephpm::http::CheckMain(check_config.empty() ? config_path : check_config);
+  if (kv.selected()) return kv.Run(config_path);
   if (*php) {
     // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.
     std::vector<std::string> rest = php->remaining();
