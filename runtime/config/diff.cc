@@ -93,6 +93,14 @@ std::vector<ConfigChange> DiffConfigs(const Config& running, const Config& next)
   add(k.memory_limit != l.memory_limit, "[kv] memory_limit", false);
   add(k.eviction_policy != l.eviction_policy, "[kv] eviction_policy", false);
   add(k.shards != l.shards, "[kv] shards", false);
+  // The Redis-protocol listener is a process the master forks once, at start-up.
+  const RedisCompatConfig& r = running.kv.redis_compat;
+  const RedisCompatConfig& t = next.kv.redis_compat;
+  add(r.enabled != t.enabled || r.listen_address.host != t.listen_address.host ||
+          r.listen_address.port != t.listen_address.port || r.password != t.password ||
+          r.max_connections != t.max_connections || r.idle_timeout_secs != t.idle_timeout_secs ||
+          r.max_input_buffer != t.max_input_buffer,
+      "[kv.redis_compat]", false);
 
   add(running.log.level != next.log.level, "[log] level");
   add(running.log.access_log != next.log.access_log, "[log] access_log");
