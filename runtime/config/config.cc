@@ -555,8 +555,15 @@ class Loader {
         } else if (!Path(T, k, node, &l.access_log)) {
           return;
         }
+      } else if (k == "access_log_format") {
+        std::string v;
+        if (!String(T, k, node, &v)) return;
+        if (!ParseAccessLogFormat(v, &l.access_log_format)) {
+          return Error(T, k, "unknown format " + Quote(v) +
+                                 " (expected common_duration, common, combined, json)");
+        }
       } else {
-        return Unknown(T, k, "level, access_log");
+        return Unknown(T, k, "level, access_log, access_log_format");
       }
     }
   }
@@ -571,19 +578,6 @@ class Loader {
 };
 
 }  // namespace
-
-const char* HiddenFilesName(HiddenFiles policy) {
-  switch (policy) {
-    case HiddenFiles::kDeny: return "deny";
-    case HiddenFiles::kIgnore: return "ignore";
-    case HiddenFiles::kAllow: return "allow";
-  }
-  return "?";
-}
-
-const char* PhpModeName(PhpMode mode) {
-  return mode == PhpMode::kWorker ? "worker" : "classic";
-}
 
 LoadResult LoadFromString(std::string_view text, const std::string& display_name,
                           const std::string& base_dir, Config* config) {

@@ -42,6 +42,28 @@ RequestHead FramingFields(const bhttp::request<SpoolBody>& req) {
   return head;
 }
 
+std::string_view View(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+void LogAccess(AccessLog* log, const bhttp::request<SpoolBody>& req, const tcp::endpoint& remote,
+               int status, uint64_t bytes, std::chrono::steady_clock::time_point start) {
+  std::string address = remote.address().to_string();
+  AccessEntry e;
+  e.time = std::chrono::system_clock::now();
+  e.remote = address;
+  e.method = View(req.method_string());
+  e.target = View(req.target());
+  e.version = req.version();
+  e.status = status;
+  e.bytes = bytes;
+  e.micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count();
+  e.referer = View(req[bhttp::field::referer]);
+  e.user_agent = View(req[bhttp::field::user_agent]);
+  e.host = View(req[bhttp::field::host]);
+  log->Log(e);
+}
+
 }  // namespace
 
 awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
@@ -100,15 +122,10 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
     bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes,
                                &route);
     fresh.Done();
-    auto& req = parser.get();
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
-    metrics::RequestFinished(route, status, static_cast<uint64_t>(micros));
-    access_log->Log(remote.address().to_string(),
-                    std::string_view(req.method_string().data(), req.method_string().size()),
-                    std::string_view(req.target().data(), req.target().size()), req.version(),
-                    status, bytes, micros);
+        std::chrono::steady_clock::now() - start);
+    metrics::RequestFinished(route, status, static_cast<uint64_t>(micros.count()));
+    if (access_log->enabled()) LogAccess(access_log, parser.get(), remote, status, bytes, start);
     if (!ok || !keep_alive) break;
     ctl->idle_since = std::chrono::steady_clock::now();
   }

@@ -50,8 +50,10 @@ std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
 
 // The counter slots (metrics.h): one per live process, so every worker plus the replacement a
-// rolling restart starts next to it, with room to spare.
+// rolling restart starts next to it, with room to spare. Sized for the most workers a reload
+// can ask for ([php] workers <= 1024 in config.cc): the region cannot grow once workers share it.
 metrics::MetricsRegion* g_region = nullptr;
+constexpr int kMostWorkers = 1024;
 
 const char* SigName(int sig) {
   const char* n = sigabbrev_np(sig);
@@ -343,6 +345,7 @@ class Master {
     p.ready_fd = -1;
     if (r != 1) return;  // died before it was ready: SIGCHLD handles it
     p.ready = true;
+    if (p.slot >= static_cast<int>(slots_.size())) return;  // its slot was removed: it drains
     Slot& s = slots_[p.slot];
     if (s.replacement == pid) {
       pid_t old = s.current;
@@ -372,9 +375,17 @@ class Master {
         case SIGQUIT:
           Stop(sig);
           break;
+        case SIGUSR1:  // logrotate: every worker writes its own access log lines
+          spdlog::info("received SIGUSR1: reopening the access log in {} worker(s)",
+                       procs_.size());
+          for (auto& [pid, p] : procs_) kill(pid, SIGUSR1);
+          break;
         case SIGHUP:
           if (stopping_) break;
-          spdlog::info("received SIGHUP: rolling restart of {} worker(s)", slots_.size());
+          spdlog::info("received SIGHUP: reloading the configuration");
+          if (ctx_.reload && !ctx_.reload(&ctx_)) break;
+          ResizeSlots(ctx_.workers);
+          spdlog::info("rolling restart of {} worker(s)", slots_.size());
           for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
             if (std::find(roll_queue_.begin(), roll_queue_.end(), i) == roll_queue_.end()) {
               roll_queue_.push_back(i);
@@ -385,6 +396,28 @@ class Master {
           spdlog::info("received {}: ignored", strsignal(sig));
       }
     }
+  }
+
+  // A reload changed [php] workers: new slots are filled by SpawnMissing(); the workers of
+  // removed slots drain (the others take their connections, as in a rolling restart).
+  void ResizeSlots(int workers) {
+    int old = static_cast<int>(slots_.size());
+    if (workers == old) return;
+    spdlog::info("workers: {} -> {}", old, workers);
+    for (int i = workers; i < old; ++i) {
+      for (pid_t pid : {slots_[i].current, slots_[i].replacement}) {
+        auto it = procs_.find(pid);
+        if (pid == 0 || it == procs_.end()) continue;
+        it->second.retiring = true;
+        kill(pid, SIGTERM);
+      }
+      g_idle[i].store(0, std::memory_order_relaxed);
+    }
+    slots_.resize(workers);
+    g_slots = workers;
+    roll_queue_.erase(std::remove_if(roll_queue_.begin(), roll_queue_.end(),
+                                     [workers](int slot) { return slot >= workers; }),
+                      roll_queue_.end());
   }
 
   void Stop(int sig) {
@@ -427,6 +460,10 @@ class Master {
                              : "exited with code " + std::to_string(WEXITSTATUS(status))) +
                         " " + served;
       if (roll_waiting_ == pid) roll_waiting_ = 0;
+      if (p.slot >= static_cast<int>(slots_.size())) {  // a slot a reload removed
+        spdlog::info("worker {} (pid {}) {} (slot removed by a reload)", p.slot, pid, how);
+        continue;
+      }
       Slot& s = slots_[p.slot];
       if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
       if (stopping_ || p.retiring) {
@@ -494,7 +531,7 @@ class Master {
     return s;
   }
 
-  const SupervisorContext& ctx_;
+  SupervisorContext ctx_;  // a reload replaces cfg, router and workers
   const pid_t master_pid_ = getpid();
   std::vector<Slot> slots_;
   std::map<pid_t, Proc> procs_;
@@ -520,7 +557,7 @@ int RunSupervisor(const SupervisorContext& ctx) {
   }
   g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
   g_slots = ctx.workers;
-  g_region = metrics::MetricsRegion::Create(2 * ctx.workers + 2);
+  g_region = metrics::MetricsRegion::Create(2 * std::max(ctx.workers, kMostWorkers) + 2);
   if (g_region == nullptr) {
     spdlog::error("mmap: {}", strerror(errno));
     return 1;

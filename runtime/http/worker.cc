@@ -25,6 +25,7 @@
 #include "runtime/http/access_log.h"
 #include "runtime/http/job_queue.h"
 #include "runtime/http/metrics.h"
+#include "runtime/http/reload.h"
 #include "runtime/http/worker_php.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/request_memory.h"
@@ -58,8 +59,8 @@ struct DrainPlan {
 // Takes the signals and runs the drain, on its own thread.
 class Control {
  public:
-  Control(const WorkerOptions& options, Server& server, JobQueue& queue)
-      : o_(options), server_(server), queue_(queue) {}
+  Control(const WorkerOptions& options, Server& server, JobQueue& queue, AccessLog& access_log)
+      : o_(options), server_(server), queue_(queue), access_log_(access_log) {}
 
   // Call with every blockable signal blocked (the thread inherits the mask).
   void Start() { thread_ = std::thread([this] { Run(); }); }
@@ -119,6 +120,11 @@ class Control {
         _exit(0);
       }
       if (sig == SIGUSR1 && recycle_.load()) return Stop::kRecycle;
+      if (sig == SIGUSR1) {  // logrotate, directly or passed on by the master
+        access_log_.Reopen();
+        spdlog::debug("{}: received {}: access log reopened", o_.name, strsignal(sig));
+        continue;
+      }
       if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) {
         spdlog::log(o_.master != 0 ? spdlog::level::debug : spdlog::level::info,
                     "{}: received {}: draining", o_.name, strsignal(sig));
@@ -131,7 +137,10 @@ class Control {
                      queued ? "booting the worker script again" : "ignored (PHP queue full)");
         continue;
       }
-      spdlog::info("{}: received {}: ignored", o_.name, strsignal(sig));
+      spdlog::info("{}: received {}: ignored{}", o_.name, strsignal(sig),
+                   sig == SIGHUP && o_.master == 0
+                       ? " (the configuration is re-read by a master: [php] workers > 1)"
+                       : "");
     }
   }
 
@@ -160,6 +169,7 @@ class Control {
   const WorkerOptions& o_;
   Server& server_;
   JobQueue& queue_;
+  AccessLog& access_log_;
   std::thread thread_;
   std::atomic<bool> recycle_{false};
   std::mutex mu_;
@@ -187,13 +197,16 @@ void RunClassicPhp(JobQueue& queue, RequestBudget& budget, const std::function<v
 
 int RunWorker(const WorkerOptions& o) {
   const config::Config& cfg = *o.cfg;
-  php::RequestSapiStartWorker();  // this thread is the PHP thread; starts the watchdog
+  // A worker forked after a reload runs its config's PHP settings (reload.h).
+  php::ApplyIniChanges(PhpOptionsFor(cfg));
+  // This thread is the PHP thread; starts the watchdog.
+  php::RequestSapiStartWorker(cfg.php.max_execution_time);
 
   JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
-  AccessLog access_log(cfg.log.access_log);
+  AccessLog access_log(cfg.log.access_log, cfg.log.access_log_format);
   Server server(cfg, o.router, o.mime, &queue, &access_log);
   if (o.balance != nullptr) server.BalanceAccepts(*o.balance, kAcceptBalancePoll);
-  Control control(o, server, queue);
+  Control control(o, server, queue, access_log);
   {
     sigset_t old;
     php::BlockSignalsForHelperThread(&old);

@@ -514,7 +514,8 @@ TEST(ConfigLog, Keys) {
               "ephpm.toml: [log] level: unknown level \"verbose\" (expected trace, debug, info, "
               "warn, error, off)");
   ExpectError("[log]\nformat = \"json\"\n",
-              "ephpm.toml: [log] format: unknown key (expected one of: level, access_log)");
+              "ephpm.toml: [log] format: unknown key (expected one of: level, access_log, "
+              "access_log_format)");
   ExpectError("[log]\naccess_log = false\n",
               "ephpm.toml: [log] access_log: expected a string, got boolean");
 }
