@@ -302,6 +302,7 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
                                      const tcp::endpoint& local, const tcp::endpoint& remote,
                                      SessionCtl* ctl, unsigned version, bool& keep_alive,
                                      bool head, int* status, uint64_t* bytes) {
+  if (TryHandOff(stream, parser, ctl)) co_return false;
   auto& req = parser.get();
   auto job = std::make_unique<PhpJob>();
   RequestSource source;
@@ -329,6 +330,8 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
 
   auto exchange = std::make_shared<PhpExchange>(*ctl->ioc);
   job->writer = exchange;
+  php_jobs.fetch_add(1, std::memory_order_relaxed);
+  job->in_flight = &php_jobs;
   if (!queue->TryPush(std::move(job))) {
     *status = 503;
     co_return co_await SendError(stream, 503, version, keep_alive, head);

@@ -43,7 +43,8 @@ RequestHead FramingFields(const bhttp::request<SpoolBody>& req) {
 
 }  // namespace
 
-awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
+awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc,
+                                      std::unique_ptr<HandedConnection> handed) {
   auto ctl = std::make_shared<SessionCtl>();
   ctl->ioc = ioc;
   {
@@ -51,7 +52,7 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
     sessions.insert(ctl);
   }
   try {
-    co_await RunSession(std::move(socket), ctl.get());
+    co_await RunSession(std::move(socket), ctl.get(), std::move(handed));
   } catch (const std::exception& e) {
     spdlog::error("connection: {}", e.what());
   } catch (...) {
@@ -68,7 +69,8 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
   }
 }
 
-awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
+awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl,
+                                         std::unique_ptr<HandedConnection> handed) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -76,6 +78,11 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   beast::tcp_stream stream(std::move(socket));
   ctl->stream = &stream;
   beast::flat_buffer buffer;
+  ctl->buffer = &buffer;
+  if (handed) {  // what the sending worker had read after the request
+    buffer.commit(asio::buffer_copy(buffer.prepare(handed->leftover.size()),
+                                    asio::buffer(handed->leftover)));
+  }
   struct FreshGuard {  // balancing: the first request of a new connection counts as load
     Impl* impl;
     bool fresh = true;
@@ -87,15 +94,26 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   } fresh{this};
 
   for (;;) {
-    if (!co_await AwaitRequest(stream, buffer, ctl)) break;
     auto start = std::chrono::steady_clock::now();
     RequestParser parser;
     bool keep_alive = false;
-    if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    if (handed) {  // the first request was read by the worker that handed the connection over
+      ctl->may_hand_off = false;
+      ctl->idle = false;
+      bool adopted = AdoptRequest(*handed, parser, &keep_alive);
+      handed.reset();
+      if (!adopted) break;
+    } else {
+      ctl->may_hand_off = true;
+      if (!co_await AwaitRequest(stream, buffer, ctl)) break;
+      start = std::chrono::steady_clock::now();
+      if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    }
     int status = 0;
     uint64_t bytes = 0;
     bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes);
     fresh.Done();
+    if (ctl->handed_off) co_return;  // the socket is the other worker's now; it logs the request
     auto& req = parser.get();
     access_log->Log(remote.address().to_string(),
                     std::string_view(req.method_string().data(), req.method_string().size()),

@@ -24,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/http/handoff.h"
 #include "runtime/http/server.h"
 #include "runtime/http/worker.h"
 #include "runtime/kv/store.h"
@@ -45,6 +46,7 @@ constexpr auto kMaxBackoff = std::chrono::seconds(10);
 // worker dies); read by every worker's accept loop (Server::BalanceAccepts).
 std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
+Handoff* g_handoff = nullptr;  // dispatch between the workers (handoff.h)
 
 const char* SigName(int sig) {
   const char* n = sigabbrev_np(sig);
@@ -124,6 +126,8 @@ void RestoreFatalHandlers() {
   options.listen_fd = ctx.listen_fd;
   options.name = "worker " + std::to_string(slot);
   options.balance = &balance;
+  g_handoff->BecomeWorker(slot);
+  options.handoff = g_handoff;
   options.master = master;
   options.sigquit_exits_at_once = true;
   options.on_ready = [slot, ready_fd] {  // tell the master (and the other workers) we accept
@@ -399,7 +403,10 @@ class Master {
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       if (roll_waiting_ == pid) roll_waiting_ = 0;
       Slot& s = slots_[p.slot];
-      if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
+      if (s.current == pid) {
+        g_idle[p.slot].store(0, std::memory_order_relaxed);
+        g_handoff->WorkerGone(p.slot);
+      }
       if (stopping_ || p.retiring) {
         spdlog::info("worker {} (pid {}) {} after {:.1f} s", p.slot, pid, how, lived);
         if (s.current == pid) s.current = 0;
@@ -466,6 +473,13 @@ int RunSupervisor(const SupervisorContext& ctx) {
   }
   g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
   g_slots = ctx.workers;
+  std::string error;
+  std::unique_ptr<Handoff> handoff = Handoff::Create(ctx.workers, g_idle, &error);
+  if (!handoff) {
+    spdlog::error("dispatch between workers: {}", error);
+    return 1;
+  }
+  g_handoff = handoff.get();
   InstallMasterFatalHandlers();
   Master master(ctx);
   return master.Run();

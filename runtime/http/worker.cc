@@ -186,6 +186,7 @@ int RunWorker(const WorkerOptions& o) {
   AccessLog access_log(cfg.log.access_log);
   Server server(cfg, o.router, o.mime, &queue, &access_log);
   if (o.balance != nullptr) server.BalanceAccepts(*o.balance, kAcceptBalancePoll);
+  if (o.handoff != nullptr) server.DispatchWith(o.handoff);
   Control control(o, server, queue);
   {
     sigset_t old;
