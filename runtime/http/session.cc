@@ -9,21 +9,15 @@
 // configuration is enforced here: header size and read time (431, 408), body size (413, also
 // before `100 Continue`), bodies in memory (body_spool.h: a temp file above body_buffer_size,
 // 503 beyond max_buffered_bodies), idle keep-alive time.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "runtime/ascii.h"
 #include "runtime/http/access_log.h"
-#include "runtime/http/file_body.h"
 #include "runtime/http/framing.h"
-#include "runtime/http/mime.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
 #include "runtime/http/server_impl.h"
-#include "runtime/http/static_file.h"
 
 namespace ephpm::http {
 namespace {
@@ -297,61 +291,6 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
     }
   }
   co_return false;
-}
-
-awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
-                                          bhttp::request<SpoolBody>& req,
-                                          const Route& route, unsigned version, bool& keep_alive,
-                                          bool head, int* status, uint64_t* bytes) {
-  int fd = ::open(route.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    *status = 404;
-    co_return co_await SendError(stream, 404, version, keep_alive, head);
-  }
-  StaticRequest sr;
-  auto set = [&](bhttp::field f, std::string_view* out, bool* has) {
-    auto it = req.find(f);
-    if (it != req.end()) {
-      *out = std::string_view(it->value().data(), it->value().size());
-      *has = true;
-    }
-  };
-  set(bhttp::field::if_none_match, &sr.if_none_match, &sr.has_if_none_match);
-  set(bhttp::field::if_modified_since, &sr.if_modified_since, &sr.has_if_modified_since);
-  set(bhttp::field::range, &sr.range, &sr.has_range);
-  set(bhttp::field::if_range, &sr.if_range, &sr.has_if_range);
-  StaticDecision d = DecideStatic(sr, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec,
-                                  st.st_mtim.tv_nsec);
-  bhttp::response<FileRangeBody> res{static_cast<bhttp::status>(d.status), version};
-  CommonHeaders(res, keep_alive);
-  res.set(bhttp::field::etag, d.etag);
-  res.set(bhttp::field::last_modified, d.last_modified);
-  *status = d.status;
-  if (d.status == 304) {
-    ::close(fd);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::accept_ranges, "bytes");
-  if (d.status == 416) {
-    ::close(fd);
-    res.set(bhttp::field::content_range, d.content_range);
-    res.content_length(0);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::content_type, mime->Lookup(route.file));
-  if (d.status == 206) res.set(bhttp::field::content_range, d.content_range);
-  res.content_length(d.length);
-  if (head) {
-    ::close(fd);
-  } else {
-    res.body().fd = fd;
-    res.body().offset = d.offset;
-    res.body().size = d.length;
-    *bytes = d.length;
-  }
-  co_return co_await Write(stream, res);
 }
 
 awaitable<bool> Server::Impl::SendError(beast::tcp_stream& stream, int status, unsigned version,
