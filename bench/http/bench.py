@@ -317,7 +317,8 @@ def static_report_lines(static):
     lines = ["## Static files\n",
              "The same file served by `ephpm serve` and by nginx alone, started side by side, runs "
              "interleaved; `wrk -t2 -c%d -d%ds`, median of %d runs (per-run values in brackets). Server "
-             "CPU/req as above (wrk's CPU excluded).\n" % (CONNS, DURATION, RUNS),
+             "CPU/req = user + system CPU time of all the server's processes during a run (utime + stime "
+             "from /proc), divided by the requests wrk completed; wrk's own CPU is not included.\n" % (CONNS, DURATION, RUNS),
              "| File | Server | req/s | p99 | server CPU/req |", "|---|---|---:|---:|---:|"]
     for fn, size in STATIC_FILES:
         cpus = {}
@@ -720,21 +721,22 @@ def write_report(results, soak, notes, load_before, name="http.md"):
                  "(ephpm uses SAPI name fpm-fcgi). nginx: %s worker(s), FastCGI over a unix socket, keep-alive. "
                  "php-fpm: `pm = static`. Counter page: `ephpm_kv_incr('counter')` under ephpm, "
                  "`apcu_inc('counter')` under php-fpm and `php -S`.\n" % (CONNS, DURATION, RUNS, NGINX_WORKERS))
-    lines.append("| Server | hello.php req/s | hello p99 | hello server CPU/req | counter req/s | counter p99 | counter server CPU/req |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
-    for label, key, _ in SERVERS:
-        h = results.get((key, "hello.php"))
-        c = results.get((key, "counter.php"))
-        if not h:
-            continue
-        lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
-            label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
-    lines.append("")
-    lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the master and its worker processes; "
-                 "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
-                 "during a run, divided by the requests completed: the machine time each stack spends per "
-                 "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
-                 "is not included.\n")
+    if any(isinstance(k, tuple) and k[1] == "hello.php" for k in results):
+        lines.append("| Server | hello.php req/s | hello p99 | hello server CPU/req | counter req/s | counter p99 | counter server CPU/req |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for label, key, _ in SERVERS:
+            h = results.get((key, "hello.php"))
+            c = results.get((key, "counter.php"))
+            if not h:
+                continue
+            lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
+                label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
+        lines.append("")
+        lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the master and its worker processes; "
+                     "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
+                     "during a run, divided by the requests completed: the machine time each stack spends per "
+                     "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
+                     "is not included.\n")
     w = results.get(("ephpm", "hello.php"))
     w1 = results.get(("ephpm1", "hello.php"))
     if w and w1:
@@ -807,8 +809,9 @@ def write_report(results, soak, notes, load_before, name="http.md"):
             lines.append("RSS growth over the %d s soak: %+.1f %% (target: ≤ 10 %%; idle target ≤ 64 MiB).\n" % (SOAK, growth))
         if "exit_code" in soak:
             lines.append("Exit code of `ephpm serve` after SIGTERM: %s.\n" % soak["exit_code"])
-    notes.append("`php -S` answers every request with `Connection: close`, so wrk reconnects each time; the "
-                 "read errors wrk reports for it are those closes, not failed requests.")
+    if ("php-s", "hello.php") in results:
+        notes.append("`php -S` answers every request with `Connection: close`, so wrk reconnects each time; the "
+                     "read errors wrk reports for it are those closes, not failed requests.")
     if notes:
         lines.append("## Notes\n")
         for n in notes:

@@ -23,15 +23,6 @@ namespace ephpm::http {
 struct PhpJob {
   php::RequestInfo info;
   std::shared_ptr<php::ResponseWriter> writer;
-  // Counts the jobs queued or running (dispatch: is this process's PHP thread busy?); the job
-  // leaves the count when the PHP thread is done with it, in whichever way it ends.
-  std::atomic<int>* in_flight = nullptr;
-  PhpJob() = default;
-  PhpJob(const PhpJob&) = delete;
-  PhpJob& operator=(const PhpJob&) = delete;
-  ~PhpJob() {
-    if (in_flight != nullptr) in_flight->fetch_sub(1, std::memory_order_relaxed);
-  }
 };
 
 // Bounded multi-producer, single-consumer queue (mutex + condvar).

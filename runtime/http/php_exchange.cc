@@ -49,7 +49,20 @@ PhpExchange::PhpExchange(asio::io_context& ioc) : ioc_(ioc), signal_(ioc) {
 }
 
 PhpExchange::~PhpExchange() {
+  ReleaseBusyLocked();  // no other reference is left: nothing else can hold mu_
   if (spill_fd_ >= 0) close(spill_fd_);
+}
+
+void PhpExchange::CountAsBusy(std::atomic<int>* busy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  busy->fetch_add(1, std::memory_order_relaxed);
+  busy_ = busy;
+}
+
+void PhpExchange::ReleaseBusyLocked() {
+  if (busy_ == nullptr) return;
+  busy_->fetch_sub(1, std::memory_order_relaxed);
+  busy_ = nullptr;
 }
 
 void PhpExchange::Complete(int status, std::vector<std::string> lines, std::string body) {
@@ -59,6 +72,7 @@ void PhpExchange::Complete(int status, std::vector<std::string> lines, std::stri
   body_ = std::move(body);
   complete_ = true;
   finished_ = true;
+  ReleaseBusyLocked();
   NotifyLocked();
 }
 
@@ -152,6 +166,7 @@ void PhpExchange::EndStream(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   finished_ = true;
   stream_ok_ = stream_ok_ && ok;  // a failed temp-file read has already broken the stream
+  ReleaseBusyLocked();
   NotifyLocked();
 }
 
@@ -330,8 +345,7 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
 
   auto exchange = std::make_shared<PhpExchange>(*ctl->ioc);
   job->writer = exchange;
-  php_jobs.fetch_add(1, std::memory_order_relaxed);
-  job->in_flight = &php_jobs;
+  exchange->CountAsBusy(&php_jobs);
   if (!queue->TryPush(std::move(job))) {
     *status = 503;
     co_return co_await SendError(stream, 503, version, keep_alive, head);

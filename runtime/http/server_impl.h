@@ -126,7 +126,7 @@ struct Server::Impl {
 
   // --- dispatch.cc -------------------------------------------------------------------------
   Handoff* handoff = nullptr;
-  std::atomic<int> php_jobs{0};  // PhpJobs queued or running (PhpJob::in_flight)
+  std::atomic<int> php_jobs{0};  // PHP jobs queued or running (PhpExchange::CountAsBusy)
   std::unique_ptr<asio::posix::stream_descriptor> handoff_in;  // on iocs[0]
 
   // In RunPhp, before queueing: true when the connection went to an idle worker (the session

@@ -109,8 +109,8 @@ def slow_then_fast(srv, mode):
     other worker, and B stays usable (keep-alive) on that worker."""
     a, b, busy_pid = same_worker_pair(srv.port)
     try:
-        send_get(a, "tag=slow&sleep=1.5")
-        time.sleep(0.3)  # A's request reaches its worker first (not an assertion)
+        send_get(a, "tag=slow&sleep=2")
+        time.sleep(0.5)  # A's request reaches its worker first (not an assertion)
         send_get(b, "tag=fast")
         fast = answer(b)
         check(not readable(a), "%s: B answered while the slow request on A is still running" % mode)
@@ -152,8 +152,8 @@ def pipelined_requests_keep_their_order_across_a_handoff(p):
     srv = start("pipeline")
     try:
         a, b, busy_pid = same_worker_pair(srv.port)
-        send_get(a, "tag=slow&sleep=1.5")
-        time.sleep(0.3)
+        send_get(a, "tag=slow&sleep=2")
+        time.sleep(0.5)
         b.send("".join("GET /dispatch.php?tag=p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
                        for i in range(4)))
         got = [answer(b) for _ in range(4)]
@@ -175,8 +175,8 @@ def request_bodies_travel_with_the_connection(p):
     try:
         for size in (1000, 40000, 300000):
             a, b, busy_pid = same_worker_pair(srv.port)
-            send_get(a, "tag=slow&sleep=1")
-            time.sleep(0.3)
+            send_get(a, "tag=slow&sleep=2")
+            time.sleep(0.5)
             body = os.urandom(size)
             b.send(("POST /dispatch.php?tag=post HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
                     "Content-Type: application/octet-stream\r\n\r\n" % size).encode() + body)
