@@ -3,6 +3,7 @@
 //   ephpm php [php-cli options] script.php [args...]     runtime/php/cli.h (dispatched by hand)
 //   ephpm --config FILE php ...                           same, with FILE's [kv] section
 //   ephpm serve [--config FILE] ...                       runtime/http/serve_main.h
+//   ephpm [--config FILE] kv get|set|del|ttl|stats|flush|scan ...   runtime/cli/kv_command.h
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
 // (docs/embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
@@ -15,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "runtime/cli/kv_command.h"
 #include "runtime/http/serve_main.h"
 #include "runtime/php/cli.h"
 #include "runtime/version.h"
@@ -83,6 +85,8 @@ int main(int argc, char** argv) {
   serve->add_option("--document-root", serve_options.document_root,
                     "document root (overrides [server] document_root; relative to the current directory)");
 
+  ephpm::cli::KvCommand kv(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
     if (serve_options.config_path.empty()) serve_options.config_path = config_path;
     return ephpm::http::ServeMain(serve_options);
   }
+  if (kv.selected()) return kv.Run(config_path);
   if (*php) {
     // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.
     std::vector<std::string> rest = php->remaining();

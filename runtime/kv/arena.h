@@ -155,6 +155,7 @@ class Arena {
   uint32_t shard_count() const { return layout_.shard_count; }
   uint64_t region_bytes() const { return layout_.region_bytes; }
   uint64_t capacity() const { return layout_.capacity; }
+  uint64_t bucket_count() const { return layout_.bucket_count; }  // per shard
   Shard* shard(uint32_t i) const {
     return reinterpret_cast<Shard*>(base_ + layout_.shards_offset) + i;
   }

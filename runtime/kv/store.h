@@ -12,6 +12,9 @@
 //    leaves the store unchanged (old value and TTL kept, no watch bump).
 //  * Every method is thread-safe and process-safe: all processes that map the same arena see one
 //    store. Each call is atomic with respect to its key.
+//  * Scan lists keys while the store serves (Redis's SCAN guarantee, docs/kv-contract.md 4.7):
+//    a key live for the whole scan is returned exactly once; a key added or removed meanwhile
+//    may or may not be; no key is ever returned twice in one scan. Each call does bounded work.
 //  * Nothing here calls into PHP, throws across the API (except std::bad_alloc from the caller's
 //    own std::string buffers), or holds a lock when it returns.
 //
@@ -33,6 +36,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/kv/options.h"
 
@@ -105,6 +109,15 @@ class Store {
   int64_t Ttl(std::string_view key);   // -2 missing, -1 persistent, else seconds rounded up
   int64_t Pttl(std::string_view key);  // -2 missing, -1 persistent, else milliseconds (>= 1)
   void FlushAll();
+  // One step of a key listing. Start with cursor 0 and pass each returned cursor back in until
+  // it is 0 again. Appends to *keys the live keys of the part of the store this step covered that
+  // match `match` (a Redis glob, runtime/kv/glob.h; empty = every key). `count` bounds the work:
+  // the step stops once it has seen about `count` keys (it never splits a hash bucket, so a few
+  // more) or read count * 10 buckets; 0 counts as 1. A step may return no keys and a nonzero
+  // cursor. A cursor is only meaningful for the arena that issued it; one past the end returns 0.
+  // Expired entries are skipped, not reaped. Never holds a lock over more than 64 buckets.
+  uint64_t Scan(uint64_t cursor, size_t count, std::string_view match,
+                std::vector<std::string>* keys);
   bool DelIfEq(std::string_view key, std::string_view token);
   Stats GetStats();
 
