@@ -16,7 +16,7 @@
 #
 # Knobs (environment):
 #   BENCH_RUNS=5          runs per figure (median, min–max shown)
-#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory,sessions (the report still runs)
+#   BENCH_ONLY=a,b        only these steps: store,native,net,symfony,http,memory,sessions,resp (the report still runs)
 #   QUICK=1               smoke test: short runs everywhere (numbers are not meaningful)
 #   KV_MIN_TIME=0.1       seconds per kv_bench repetition
 #   BENCH_ITER=500000 BENCH_ITER_64K=50000 BENCH_WARMUP=50000 BENCH_STARTUP_RUNS=20   (php-native)
@@ -24,6 +24,7 @@
 #   BENCH_TIME=0.2        seconds per run and operation (Symfony)
 #   HTTP_DURATION=5 HTTP_SOAK=10   seconds per wrk run / RSS soak
 #   KV_ENTRIES=1000000    entries for the memory comparison
+#   RESP_REQUESTS=200000  requests per redis-benchmark test and run (RESP listener vs redis-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,9 +32,9 @@ root=$PWD
 runs=${BENCH_RUNS:-5}
 only=${BENCH_ONLY:-}
 if [ "${QUICK:-0}" = 1 ]; then
-  q_kv=0.01 q_iter=50000 q_iter64=5000 q_warm=5000 q_su=3 q_net=300 q_sym=0.03 q_dur=1 q_soak=1 q_entries=100000
+  q_resp=20000 q_kv=0.01 q_iter=50000 q_iter64=5000 q_warm=5000 q_su=3 q_net=300 q_sym=0.03 q_dur=1 q_soak=1 q_entries=100000
 else
-  q_kv=0.1 q_iter=500000 q_iter64=50000 q_warm=50000 q_su=20 q_net=4000 q_sym=0.2 q_dur=5 q_soak=10 q_entries=1000000
+  q_resp=200000 q_kv=0.1 q_iter=500000 q_iter64=50000 q_warm=50000 q_su=20 q_net=4000 q_sym=0.2 q_dur=5 q_soak=10 q_entries=1000000
 fi
 kv_min_time=${KV_MIN_TIME:-$q_kv}
 iter=${BENCH_ITER:-$q_iter}
@@ -45,6 +46,7 @@ sym_time=${BENCH_TIME:-$q_sym}
 http_duration=${HTTP_DURATION:-$q_dur}
 http_soak=${HTTP_SOAK:-$q_soak}
 entries=${KV_ENTRIES:-$q_entries}
+resp_requests=${RESP_REQUESTS:-$q_resp}
 
 raw=$root/bench/results/raw/latest
 ephpm=$root/build/runtime/ephpm
@@ -165,6 +167,11 @@ memory() {
   done
 }
 
+resp() {
+  BENCH_RUNS=$runs RESP_REQUESTS=$resp_requests bash bench/resp/run.sh || return
+  cp bench/results/raw/resp.json "$raw/resp.json"
+}
+
 sessions() {
   BENCH_RUNS=$runs BENCH_TIME=$sym_time bash bench/sessions-locks/run.sh || return
   cp bench/results/raw/sessions-locks.json "$raw/sessions-locks.json"
@@ -183,6 +190,7 @@ want symfony && step symfony symfony
 want http && step http http
 want memory && step memory memory
 want sessions && step sessions sessions
+want resp && step resp resp
 
 say "report: latest.md and plots"
 python3 bench/all/report.py "$raw" "$root/bench/results"

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "runtime/config/files.h"
+#include "runtime/config/redis_compat.h"
 
 namespace ephpm::config {
 namespace {
@@ -508,8 +509,11 @@ class Loader {
                  k == "compression_min_size" || k == "secret") {
         Warn(T, k, "ePHPm setting not implemented by ephpm; accepted and ignored");
       } else if (k == "redis_compat") {
-        Warn(T, "", "[kv.redis_compat]: ePHPm's Redis-protocol listener is not implemented by "
-                    "ephpm; table accepted and ignored");
+        if (!Table(T, k, node)) return;
+        RedisCompatIssues issues;
+        bool ok = LoadRedisCompat(*node.as_table(), &config_->kv.redis_compat, &issues);
+        for (const auto& [key, why] : issues.warnings) Warn("kv.redis_compat", key, why);
+        if (!ok) return Error("kv.redis_compat", issues.error_key, issues.error);
       } else if (k == "enabled") {
         Warn(T, k, "ignored: the store is always on");
       } else {

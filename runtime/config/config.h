@@ -7,8 +7,8 @@
 //    against the directory that contains the config file. Without a config file they are relative
 //    to the current directory. [php] worker_script is relative to document_root (as in ePHPm).
 //  * Unknown tables and keys are errors, except in [kv], where ePHPm's keys that we do not
-//    implement (compression*, secret, [kv.redis_compat]) and any other unknown key are accepted
-//    with a warning so ePHPm configs still load.
+//    implement (compression*, secret, [kv.redis_compat] socket) and any other unknown key are
+//    accepted with a warning so ePHPm configs still load.
 //  * Every error names the file, the table and key, and the reason, e.g.
 //      ephpm.toml: [kv] eviction_policy: unknown policy "lru" (expected noeviction, allkeys-lru,
 //      volatile-lru, allkeys-random)
@@ -94,8 +94,22 @@ struct PhpConfig {
                               // alias worker_max_requests (ePHPm)
 };
 
+// [kv.redis_compat]: the Redis-protocol listener on the store (runtime/resp). ePHPm's keys and
+// defaults.
+struct RedisCompatConfig {
+  bool enabled = false;
+  std::string listen = "127.0.0.1:6379";
+  ListenAddress listen_address{"127.0.0.1", 6379};
+  // Required (AUTH) when listen is not a loopback address; "" = no AUTH.
+  std::string password;
+  uint64_t max_connections = 1000;       // 0 = unlimited
+  uint64_t idle_timeout_secs = 300;      // 0 = never
+  uint64_t max_input_buffer = 1u << 20;  // bytes buffered per connection (one command's frame)
+};
+
 struct KvConfig {
   kv::Options options;  // memory_limit, eviction_policy, shards
+  RedisCompatConfig redis_compat;
 };
 
 struct LogConfig {

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "runtime/kv/sweeper.h"
 #include "runtime/php/engine.h"
 #include "runtime/php/request_sapi.h"
+#include "runtime/resp/process.h"
 
 namespace ephpm::http {
 namespace {
@@ -95,6 +97,29 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
   }
   php::RequestSapiShutdown();
   return rc;
+}
+
+// [kv.redis_compat]: binds the listener here (a busy port is a start-up error) and forks the
+// process that serves it (runtime/resp/process.h), before PHP starts. Returns its pid, -1 on error.
+pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd) {
+  const config::RedisCompatConfig& rc = cfg.kv.redis_compat;
+  std::string url, err;
+  int fd = OpenListener(rc.listen_address, &url, &err);
+  if (fd < 0) {
+    Fail("[kv.redis_compat] listen: " + err);
+    return -1;
+  }
+  pid_t pid = resp::StartRespProcess(rc, store, fd, {http_fd}, &err);
+  close(fd);
+  if (pid < 0) {
+    Fail("[kv.redis_compat]: " + err);
+    return -1;
+  }
+  // The same line format as the HTTP one; scripts read the port from it when listen ends in :0.
+  printf("ephpm: redis_compat listening on %s%s\n", url.substr(url.find("://") + 3).c_str(),
+         rc.password.empty() ? "" : " (AUTH required)");
+  fflush(stdout);
+  return pid;
 }
 
 }  // namespace
@@ -167,7 +192,13 @@ int ServeMain(const ServeOptions& opts) {
     Fail("kv store: " + err);
     return 1;
   }
+  pid_t resp_pid = 0;
+  if (cfg.kv.redis_compat.enabled) {
+    resp_pid = StartRedisCompat(cfg, store.get(), listen_fd);
+    if (resp_pid < 0) return 1;
+  }
   int rc = StartPhpAndServe(cfg, router, mime, listen_fd, url, store.get(), store_name);
+  resp::StopRespProcess(resp_pid);
   store.reset();
   spdlog::info("stopped");
   return rc;

@@ -115,10 +115,10 @@ bool ShardView::OverwriteInPlace(uint32_t block, std::string_view value, int64_t
   if (e->chunk_next != 0 || needed > room || room > 2 * needed + 64) return false;
   std::memcpy(reinterpret_cast<char*>(e + 1) + e->key_len, value.data(), value.size());
   e->value_len = static_cast<uint32_t>(value.size());
+  e->value_type = static_cast<uint8_t>(ValueType::kString);  // a SET over a hash makes a string
   e->lru_ms = ArenaClock();
   if (deadline_ms == 0) {
-    RemoveFromTtl(e);
-    e->deadline_ms = 0;
+    ClearDeadline(block);
   } else {
     SetDeadline(block, deadline_ms);
   }
@@ -212,6 +212,12 @@ void ShardView::SetDeadline(uint32_t block, int64_t deadline_ms) {
     e->ttl_index = s_->ttl_count;
     ttl_[s_->ttl_count++] = block;
   }
+}
+
+void ShardView::ClearDeadline(uint32_t block) {
+  EntryHeader* e = Entry(block);
+  RemoveFromTtl(e);
+  e->deadline_ms = 0;
 }
 
 bool ShardView::Expired(const EntryHeader* e, int64_t* now) const {

@@ -81,6 +81,7 @@ class ShardView {
   void TouchLru(EntryHeader* e, bool force);
 
   void SetDeadline(uint32_t block, int64_t deadline_ms);
+  void ClearDeadline(uint32_t block);  // the entry becomes persistent
   // Replaces the value of a single-block entry in place when the new value fits its block without
   // wasting more than half of it (no allocation, no eviction, so it cannot be refused). Sets the
   // deadline (0 = persistent) and bumps the watch slot. false: the caller must rebuild the entry.

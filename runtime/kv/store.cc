@@ -74,6 +74,7 @@ struct KeyOp {
     view.ReapIfExpired(&entry, hash, &now);
   }
   bool live() const { return entry.block != 0; }
+  bool is_string() const { return header()->value_type == uint8_t(ValueType::kString); }
   EntryHeader* header() const { return view.Entry(entry.block); }
 
   const uint64_t hash;
@@ -140,7 +141,7 @@ const Options& Store::options() const { return arena_->options(); }
 bool Store::Get(std::string_view key, std::string* value) {
   if (key.size() > kMaxKeyLength) return false;
   KeyOp op(arena_.get(), key);
-  if (!op.live()) {
+  if (!op.live() || !op.is_string()) {  // a RESP hash is not a value (docs/kv-contract.md 4.8)
     ShardView::Count(op.view.shard()->misses);
     return false;
   }
@@ -154,7 +155,7 @@ Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacit
                               Peeked* peeked) {
   if (key.size() > kMaxKeyLength) return ReadResult::kMiss;
   KeyOp op(arena_.get(), key);
-  if (!op.live()) {
+  if (!op.live() || !op.is_string()) {
     ShardView::Count(op.view.shard()->misses);
     return ReadResult::kMiss;
   }

@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,6 +55,24 @@ struct WaitResult {
 };
 
 class Arena;  // the mapping; defined in arena.h
+enum class ValueType : uint8_t;  // what an entry's bytes are; defined in arena.h
+
+// A key as an Update callback sees it (update.cc).
+struct KeyState {
+  bool live = false;
+  ValueType type{};    // kString unless a RESP hash wrote it
+  std::string value;   // the original bytes (decoded if the entry is stored compressed)
+  int64_t pttl_ms = -1;  // -1 persistent, else milliseconds left (>= 1)
+};
+
+// What an Update callback decides.
+struct KeyChange {
+  enum class Action { kKeep, kWrite, kDelete };
+  Action action = Action::kKeep;
+  ValueType type{};
+  std::string value;
+  int64_t pttl_ms = -1;  // kWrite: -1 keeps the key's current expiry, 0 persistent, else ms
+};
 
 class Store {
  public:
@@ -120,6 +139,19 @@ class Store {
                 std::vector<std::string>* keys);
   bool DelIfEq(std::string_view key, std::string_view token);
   Stats GetStats();
+
+  // Read-modify-write of one key, atomic with respect to it: `decide` sees the key's state and
+  // fills in the change, all under the key's shard lock, so it must be quick and must not call the
+  // store (or PHP). A written value is stored as given (never compressed). false when the change
+  // was refused (key or value too long, no room even after eviction): nothing changed then. Used by
+  // the RESP commands made of several steps (APPEND, GETSET, SET with GET/XX/KEEPTTL, hashes).
+  bool Update(std::string_view key, const std::function<void(const KeyState&, KeyChange*)>& decide);
+  // The key's type, false when it is missing.
+  bool TypeOf(std::string_view key, ValueType* type);
+  // Like Expire, in milliseconds (ms > 0).
+  bool PExpire(std::string_view key, int64_t ms);
+  // Makes a live key persistent; true when it had an expiry.
+  bool Persist(std::string_view key);
 
   // Blocks until the key's version exceeds last_version, timeout_ms passes (0 = poll), or
   // *cancel becomes true (checked at least every 50 ms). On kChanged, *value holds the current

@@ -421,7 +421,7 @@ enabled = true
 listen = "127.0.0.1:6379"
 )", &c);
   ASSERT_TRUE(r.ok) << r.error;
-  ASSERT_EQ(r.warnings.size(), 7u);
+  ASSERT_EQ(r.warnings.size(), 6u);
   auto has = [&](const std::string& w) {
     for (const auto& x : r.warnings) {
       if (x == w) return true;
@@ -439,9 +439,64 @@ listen = "127.0.0.1:6379"
   EXPECT_TRUE(has("ephpm.toml: [kv] enabled: ignored: the store is always on"));
   EXPECT_TRUE(has("ephpm.toml: [kv] flavour: unknown key, ignored (known: memory_limit, "
                   "eviction_policy, shards)"));
-  EXPECT_TRUE(has("ephpm.toml: [kv]: [kv.redis_compat]: ePHPm's Redis-protocol listener is not "
-                  "implemented by ephpm; table accepted and ignored"));
+  EXPECT_TRUE(c.kv.redis_compat.enabled);  // [kv.redis_compat] is implemented: no warning
   EXPECT_EQ(c.kv.options.memory_limit, 256u << 20);  // defaults untouched
+}
+
+TEST(ConfigRedisCompat, DefaultsKeysAndWarnings) {
+  Config c;
+  ASSERT_TRUE(Parse("", &c).ok);
+  EXPECT_FALSE(c.kv.redis_compat.enabled);
+  EXPECT_EQ(c.kv.redis_compat.listen, "127.0.0.1:6379");
+  EXPECT_EQ(c.kv.redis_compat.max_connections, 1000u);
+  EXPECT_EQ(c.kv.redis_compat.idle_timeout_secs, 300u);
+  EXPECT_EQ(c.kv.redis_compat.max_input_buffer, 1u << 20);
+  LoadResult r = Parse(R"(
+[kv.redis_compat]
+enabled = true
+listen = "[::1]:7000"
+password = "pw"
+max_connections = 0
+idle_timeout_secs = 0
+max_input_buffer = 4096
+socket = "/run/ephpm.sock"
+colour = 1
+)", &c);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(c.kv.redis_compat.listen_address.host, "::1");
+  EXPECT_EQ(c.kv.redis_compat.listen_address.port, 7000);
+  EXPECT_EQ(c.kv.redis_compat.password, "pw");
+  EXPECT_EQ(c.kv.redis_compat.max_connections, 0u);
+  EXPECT_EQ(c.kv.redis_compat.max_input_buffer, 4096u);
+  ASSERT_EQ(r.warnings.size(), 2u);  // in key order (toml++ tables are sorted)
+  EXPECT_EQ(r.warnings[0].rfind("ephpm.toml: [kv.redis_compat] colour: unknown key, ignored", 0), 0u);
+  EXPECT_EQ(r.warnings[1], "ephpm.toml: [kv.redis_compat] socket: ePHPm setting not implemented by "
+                           "ephpm (TCP only); accepted and ignored");
+  for (const char* loopback : {"127.0.0.1:1", "127.9.9.9:1", "[::1]:1", "localhost:1"}) {
+    std::string text = std::string("[kv.redis_compat]\nenabled = true\nlisten = \"") + loopback + "\"\n";
+    EXPECT_TRUE(Parse(text, &c).ok) << loopback;
+  }
+}
+
+TEST(ConfigRedisCompat, Errors) {
+  ExpectError("[kv.redis_compat]\nenabled = true\nlisten = \"0.0.0.0:6379\"\n",
+              "ephpm.toml: [kv.redis_compat] password: required when listen (\"0.0.0.0:6379\") is not "
+              "a loopback address: anyone who can reach it could read and write the whole store");
+  ExpectError("[kv.redis_compat]\nenabled = true\nlisten = \"example.com:6379\"\n",
+              "ephpm.toml: [kv.redis_compat] password: required when listen (\"example.com:6379\") is "
+              "not a loopback address: anyone who can reach it could read and write the whole store");
+  ExpectError("[kv.redis_compat]\nenabled = 1\n",
+              "ephpm.toml: [kv.redis_compat] enabled: expected true or false");
+  ExpectError("[kv.redis_compat]\nmax_input_buffer = 100\n",
+              "ephpm.toml: [kv.redis_compat] max_input_buffer: value 100 out of range "
+              "(1024..1073741824)");
+  ExpectError("[kv.redis_compat]\nmax_connections = -1\n",
+              "ephpm.toml: [kv.redis_compat] max_connections: value -1 out of range (0..1000000)");
+  ExpectError("[kv.redis_compat]\npassword = \"a\\nb\"\n",
+              "ephpm.toml: [kv.redis_compat] password: must not contain newlines or NUL bytes");
+  ExpectError("[kv]\nredis_compat = 1\n", "ephpm.toml: [kv.redis_compat]: expected a table, got integer");
+  Config c;  // disabled: a public address without password is fine (nothing listens)
+  EXPECT_TRUE(Parse("[kv.redis_compat]\nlisten = \"0.0.0.0:6379\"\n", &c).ok);
 }
 
 TEST(ConfigLog, Keys) {
