@@ -9,22 +9,17 @@
 // configuration is enforced here: header size and read time (431, 408), body size (413, also
 // before `100 Continue`), bodies in memory (body_spool.h: a temp file above body_buffer_size,
 // 503 beyond max_buffered_bodies), idle keep-alive time.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "runtime/ascii.h"
 #include "runtime/http/access_log.h"
-#include "runtime/http/file_body.h"
 #include "runtime/http/framing.h"
 #include "runtime/http/metrics.h"
 #include "runtime/http/mime.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
 #include "runtime/http/server_impl.h"
-#include "runtime/http/static_file.h"
 
 namespace ephpm::http {
 namespace {
@@ -66,7 +61,8 @@ void LogAccess(AccessLog* log, const bhttp::request<SpoolBody>& req, const tcp::
 
 }  // namespace
 
-awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
+awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc,
+                                      std::unique_ptr<HandedConnection> handed) {
   auto ctl = std::make_shared<SessionCtl>();
   ctl->ioc = ioc;
   {
@@ -74,7 +70,7 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
     sessions.insert(ctl);
   }
   try {
-    co_await RunSession(std::move(socket), ctl.get());
+    co_await RunSession(std::move(socket), ctl.get(), std::move(handed));
   } catch (const std::exception& e) {
     spdlog::error("connection: {}", e.what());
   } catch (...) {
@@ -91,7 +87,8 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
   }
 }
 
-awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
+awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl,
+                                         std::unique_ptr<HandedConnection> handed) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -99,6 +96,11 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   beast::tcp_stream stream(std::move(socket));
   ctl->stream = &stream;
   beast::flat_buffer buffer;
+  ctl->buffer = &buffer;
+  if (handed) {  // what the sending worker had read after the request
+    buffer.commit(asio::buffer_copy(buffer.prepare(handed->leftover.size()),
+                                    asio::buffer(handed->leftover)));
+  }
   struct FreshGuard {  // balancing: the first request of a new connection counts as load
     Impl* impl;
     bool fresh = true;
@@ -110,21 +112,35 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   } fresh{this};
 
   for (;;) {
-    if (!co_await AwaitRequest(stream, buffer, ctl)) break;
     auto start = std::chrono::steady_clock::now();
     RequestParser parser;
     bool keep_alive = false;
-    if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
-    metrics::RequestStarted();
+    if (handed) {  // the first request was read by the worker that handed the connection over
+      ctl->may_hand_off = false;
+      ctl->idle = false;
+      bool adopted = AdoptRequest(*handed, parser, &keep_alive);
+      handed.reset();
+      if (!adopted) break;
+    } else {
+      ctl->may_hand_off = true;
+      if (!co_await AwaitRequest(stream, buffer, ctl)) break;
+      start = std::chrono::steady_clock::now();
+      if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    }
+    metrics::RequestStarted();  // a handed request counts where it is answered
     int status = 0;
     uint64_t bytes = 0;
     int route = metrics::kRouteOther;
     bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes,
                                &route);
     fresh.Done();
+    // A request handed to another worker (status 0) only leaves this worker's in-flight gauge;
+    // the receiving worker counts and logs it.
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - start);
-    metrics::RequestFinished(route, status, static_cast<uint64_t>(micros.count()));
+    metrics::RequestFinished(route, ctl->handed_off ? 0 : status,
+                             static_cast<uint64_t>(micros.count()));
+    if (ctl->handed_off) co_return;  // the socket is the other worker's now
     if (access_log->enabled()) LogAccess(access_log, parser.get(), remote, status, bytes, start);
     if (!ok || !keep_alive) break;
     ctl->idle_since = std::chrono::steady_clock::now();
@@ -309,61 +325,6 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
     }
   }
   co_return false;
-}
-
-awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
-                                          bhttp::request<SpoolBody>& req,
-                                          const Route& route, unsigned version, bool& keep_alive,
-                                          bool head, int* status, uint64_t* bytes) {
-  int fd = ::open(route.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    *status = 404;
-    co_return co_await SendError(stream, 404, version, keep_alive, head);
-  }
-  StaticRequest sr;
-  auto set = [&](bhttp::field f, std::string_view* out, bool* has) {
-    auto it = req.find(f);
-    if (it != req.end()) {
-      *out = std::string_view(it->value().data(), it->value().size());
-      *has = true;
-    }
-  };
-  set(bhttp::field::if_none_match, &sr.if_none_match, &sr.has_if_none_match);
-  set(bhttp::field::if_modified_since, &sr.if_modified_since, &sr.has_if_modified_since);
-  set(bhttp::field::range, &sr.range, &sr.has_range);
-  set(bhttp::field::if_range, &sr.if_range, &sr.has_if_range);
-  StaticDecision d = DecideStatic(sr, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec,
-                                  st.st_mtim.tv_nsec);
-  bhttp::response<FileRangeBody> res{static_cast<bhttp::status>(d.status), version};
-  CommonHeaders(res, keep_alive);
-  res.set(bhttp::field::etag, d.etag);
-  res.set(bhttp::field::last_modified, d.last_modified);
-  *status = d.status;
-  if (d.status == 304) {
-    ::close(fd);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::accept_ranges, "bytes");
-  if (d.status == 416) {
-    ::close(fd);
-    res.set(bhttp::field::content_range, d.content_range);
-    res.content_length(0);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::content_type, mime->Lookup(route.file));
-  if (d.status == 206) res.set(bhttp::field::content_range, d.content_range);
-  res.content_length(d.length);
-  if (head) {
-    ::close(fd);
-  } else {
-    res.body().fd = fd;
-    res.body().offset = d.offset;
-    res.body().size = d.length;
-    *bytes = d.length;
-  }
-  co_return co_await Write(stream, res);
 }
 
 awaitable<bool> Server::Impl::SendError(beast::tcp_stream& stream, int status, unsigned version,

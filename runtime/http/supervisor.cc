@@ -24,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/http/handoff.h"
 #include "runtime/http/metrics.h"
 #include "runtime/http/metrics_collect.h"
 #include "runtime/http/metrics_server.h"
@@ -48,6 +49,7 @@ constexpr auto kMaxBackoff = std::chrono::seconds(10);
 // worker dies); read by every worker's accept loop (Server::BalanceAccepts).
 std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
+Handoff* g_handoff = nullptr;  // dispatch between the workers (handoff.h)
 
 // The counter slots (metrics.h): one per live process, so every worker plus the replacement a
 // rolling restart starts next to it, with room to spare. Sized for the most workers a reload
@@ -133,6 +135,10 @@ void RestoreFatalHandlers() {
   options.listen_fd = ctx.listen_fd;
   options.name = "worker " + std::to_string(slot);
   options.balance = &balance;
+  g_handoff->BecomeWorker(slot);
+  // A slot a reload added has no socket pair (they exist from before the first fork): its
+  // worker neither sends nor receives connections, and the others never claim it.
+  options.handoff = slot < g_handoff->slots() ? g_handoff : nullptr;
   options.master = master;
   options.sigquit_exits_at_once = true;
   options.on_ready = [slot, ready_fd] {  // tell the master (and the other workers) we accept
@@ -465,7 +471,10 @@ class Master {
         continue;
       }
       Slot& s = slots_[p.slot];
-      if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
+      if (s.current == pid) {
+        g_idle[p.slot].store(0, std::memory_order_relaxed);
+        g_handoff->WorkerGone(p.slot);
+      }
       if (stopping_ || p.retiring) {
         if (p.retiring && !stopping_) g_region->CountRestart(metrics::kRestartRolling);
         spdlog::info("worker {} (pid {}) {}{}", p.slot, pid, how,
@@ -562,6 +571,13 @@ int RunSupervisor(const SupervisorContext& ctx) {
     spdlog::error("mmap: {}", strerror(errno));
     return 1;
   }
+  std::string error;
+  std::unique_ptr<Handoff> handoff = Handoff::Create(ctx.workers, g_idle, &error);
+  if (!handoff) {
+    spdlog::error("dispatch between workers: {}", error);
+    return 1;
+  }
+  g_handoff = handoff.get();
   InstallMasterFatalHandlers();
   Master master(ctx);
   return master.Run();

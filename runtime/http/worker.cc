@@ -206,6 +206,7 @@ int RunWorker(const WorkerOptions& o) {
   AccessLog access_log(cfg.log.access_log, cfg.log.access_log_format);
   Server server(cfg, o.router, o.mime, &queue, &access_log);
   if (o.balance != nullptr) server.BalanceAccepts(*o.balance, kAcceptBalancePoll);
+  if (o.handoff != nullptr) server.DispatchWith(o.handoff);
   Control control(o, server, queue, access_log);
   {
     sigset_t old;
