@@ -102,6 +102,12 @@ std::vector<ConfigChange> DiffConfigs(const Config& running, const Config& next)
           r.max_input_buffer != t.max_input_buffer,
       "[kv.redis_compat]", false);
 
+  // The metrics listener is bound once, at start-up, and answered by the master.
+  add(running.metrics.listen.empty() != next.metrics.listen.empty() ||
+          running.metrics.listen_address.host != next.metrics.listen_address.host ||
+          running.metrics.listen_address.port != next.metrics.listen_address.port,
+      "[metrics] listen", false);
+
   add(running.log.level != next.log.level, "[log] level");
   add(running.log.access_log != next.log.access_log, "[log] access_log");
   add(running.log.access_log_format != next.log.access_log_format, "[log] access_log_format");
@@ -114,6 +120,7 @@ void KeepStartupSettings(const Config& running, Config* next) {
   next->php.mode = running.php.mode;
   next->php.ini_file = running.php.ini_file;
   next->kv = running.kv;
+  next->metrics = running.metrics;
   // [php.ini]: start-up-only directives and removed ones get their running value back.
   std::vector<std::pair<std::string, std::string>> ini;
   for (const auto& [name, value] : next->php.ini) {
