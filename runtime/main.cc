@@ -4,6 +4,7 @@
 //   ephpm --config FILE php ...                           same, with FILE's [kv] section
 //   ephpm serve [--config FILE] ...                       runtime/http/serve_main.h
 //   ephpm [--config FILE] kv get|set|del|ttl|stats|flush|scan ...   runtime/cli/kv_command.h
+//   ephpm [--config FILE] check                           runtime/http/reload.h (CheckMain)
 //
 // `php` is dispatched BEFORE CLI11 parses anything, so every argument after `php` belongs to PHP
 // (docs/embedding-php.md section 16). The binary is also reachable as `ephpm-php` (a hard link made by
@@ -17,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "runtime/cli/kv_command.h"
+#include "runtime/http/reload.h"
 #include "runtime/http/serve_main.h"
 #include "runtime/php/cli.h"
 #include "runtime/version.h"
@@ -85,6 +87,14 @@ int main(int argc, char** argv) {
   serve->add_option("--document-root", serve_options.document_root,
                     "document root (overrides [server] document_root; relative to the current directory)");
 
+  // `ephpm check`: validates the config as `serve` and a SIGHUP reload would (deploy scripts).
+  std::string check_config;
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate the configuration as serve would: prints \"FILE: ok\" (exit 0) or the "
+               "error (exit 2)");
+  check->add_option("--config", check_config,
+                    "ephpm.toml to check (default: $EPHPM_CONFIG, ./ephpm.toml)");
+
   ephpm::cli::KvCommand kv(&app);
 
   try {
@@ -98,6 +108,7 @@ int main(int argc, char** argv) {
     if (serve_options.config_path.empty()) serve_options.config_path = config_path;
     return ephpm::http::ServeMain(serve_options);
   }
+  if (*check) return ephpm::http::CheckMain(check_config.empty() ? config_path : check_config);
   if (kv.selected()) return kv.Run(config_path);
   if (*php) {
     // Reached only as `ephpm --config=X ... php` forms not matched above; re-dispatch.

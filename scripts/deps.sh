@@ -22,6 +22,8 @@ packages=(
   # end-to-end test harnesses (suites 40-http-e2e, 60-examples); strace holds `ephpm serve` inside
   # the read of its config file (40-http-e2e: SIGTERM while the config loads)
   python3 strace
+  # a real Prometheus server scrapes `[metrics]` (44-metrics); promtool checks the exposition
+  prometheus
   # plots for `make bench`
   gnuplot-nox media-types
 )

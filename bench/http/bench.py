@@ -24,7 +24,21 @@ ApcuAdapter; bench/http/apcu_kv_shim.php serves the app's two ephpm_kv_* calls f
 bench/results/http-symfony.md; `ONLY=sf-worker,sf-classic,sf-fpm2,sf-fpm8` runs only this section
 (http.md is then left alone).
 
-Environment: EPHPM_BIN (default build/runtime/ephpm), RUNS (3), DURATION (10), SOAK (60),
+The metrics cost (issue 14's target: `[metrics]` costs at most 2 % of hello.php req/s): `ephpm serve`
+with `[metrics] listen` and a scraper fetching /metrics every second, as Prometheus would (key
+`ephpm-metrics`), runs next to the default one (`ephpm`) in the same interleaved runs. The per-request
+counters run with or without `[metrics]`, so EPHPM_BASELINE_BIN (a build without the metrics code,
+copied before the run) adds `ephpm-base` to measure them too. `ONLY=ephpm,ephpm-metrics[,ephpm-base]`
+runs just these and writes bench/results/http-metrics.md instead of http.md.
+
+A fifth section, static files (STATIC=0 skips it, key `static` in ONLY): the same file (STATIC_SIZE
+bytes, default 4096, and a 256 KiB one) served by `ephpm serve` (default workers) and by nginx alone
+(`sendfile on`, NGINX_WORKERS workers, its default open_file_cache off), started side by side;
+the server CPU per request (utime + stime of all their processes over the run, divided by the
+requests wrk completed) and the ratio ephpm / nginx. `ONLY=slow,static` runs just the slow-page
+mix and this section and writes bench/results/http-dispatch-static.md instead of http.md.
+
+Environment: EPHPM_BIN (default build/runtime/ephpm), EPHPM_BASELINE_BIN, RUNS (3), DURATION (10), SOAK (60),
 CONNECTIONS (50), NGINX_WORKERS (1), ONLY (comma list of server names), QUICK=1 (1 run of 5 s,
 soak 10 s), SLOW (1), SLOW_CONNECTIONS (32), SYMFONY (1).
 """
@@ -53,9 +67,15 @@ ONLY = [s for s in os.environ.get("ONLY", "").split(",") if s]
 SLOW = os.environ.get("SLOW", "1") != "0"
 SLOW_CONNS = int(os.environ.get("SLOW_CONNECTIONS", "32"))
 SYMFONY = os.environ.get("SYMFONY", "1") != "0"
+STATIC = os.environ.get("STATIC", "1") != "0"
+STATIC_SIZE = int(os.environ.get("STATIC_SIZE", "4096"))
+STATIC_FILES = (("static-small.css", STATIC_SIZE), ("static-256k.bin", 256 * 1024))
 SF_APP = os.path.join(ROOT, "examples", "symfony-app")
 SF_PAGE = "posts_1"  # the file-name form of /posts/1 (raw files: <key>-posts_1-run<i>.txt)
 SF_PATH = "/posts/1"
+BASELINE = os.environ.get("EPHPM_BASELINE_BIN", "")
+METRICS_KEYS = {"ephpm", "ephpm-metrics", "ephpm-base"}
+METRICS_ONLY = bool(ONLY) and set(ONLY) <= METRICS_KEYS
 
 HELLO = "<?php\necho \"Hello, world!\\n\";\n"
 COUNTER_KV = "<?php\necho ephpm_kv_incr('counter');\n"
@@ -163,21 +183,47 @@ def docroot(name, counter):
 # ------------------------------------------------------------------------------------------------
 
 
-def start_ephpm(workers=None):
-    name = "ephpm" if workers is None else "ephpm%d" % workers
+def start_ephpm(workers=None, name=None, metrics=False, binary=None):
+    name = name or ("ephpm" if workers is None else "ephpm%d" % workers)
     d = docroot(name, COUNTER_KV)
     port = free_port()
     cfg = os.path.join(WORK, name, "ephpm.toml")
+    metrics_port = free_port() if metrics else None
     with open(cfg, "w") as f:
         f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "public"\n'
                 '[log]\nlevel = "warn"\n' % port)
         if workers is not None:
             f.write("[php]\nworkers = %d\n" % workers)
-    proc = Proc(name, [EPHPM, "serve", "--config", cfg])
+        if metrics:
+            f.write('[metrics]\nlisten = "127.0.0.1:%d"\n' % metrics_port)
+    proc = Proc(name, [binary or EPHPM, "serve", "--config", cfg])
     STARTED.append(proc)
     wait_http("http://127.0.0.1:%d/hello.php" % port)
+    procs = [proc]
+    if metrics:  # scraped every second for as long as it runs, as Prometheus would
+        scraper = Proc(name + "-scraper", [sys.executable, "-c", SCRAPER, str(metrics_port)])
+        STARTED.append(scraper)
+        procs.append(scraper)
     # The master and its worker processes (none with workers = 1).
-    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+    return {"port": port, "procs": procs, "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+
+
+SCRAPER = """
+import sys, time, urllib.request
+url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+while True:
+    try:
+        urllib.request.urlopen(url, timeout=5).read()
+    except OSError:
+        pass
+    time.sleep(1)
+"""
+
+
+def start_baseline():
+    copy = os.path.join(WORK, "ephpm-baseline")
+    shutil.copy(BASELINE, copy)  # the file may be rebuilt while the benchmark runs
+    return start_ephpm(name="ephpm-base", binary=copy)
 
 
 def start_fpm(children_count):
@@ -228,6 +274,107 @@ http {
     return {"port": port, "procs": [nginx, fpm], "pids": pids}
 
 
+def static_docroot(name):
+    d = os.path.join(WORK, name, "public")
+    os.makedirs(d, exist_ok=True)
+    for fn, size in STATIC_FILES:
+        with open(os.path.join(d, fn), "wb") as f:
+            f.write((b"/* ephpm static benchmark */\n" * (size // 30 + 1))[:size])
+    return d
+
+
+def start_static_ephpm():
+    d = static_docroot("static-ephpm")
+    port = free_port()
+    cfg = os.path.join(WORK, "static-ephpm", "ephpm.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nlisten = "127.0.0.1:%d"\ndocument_root = "public"\n'
+                '[log]\nlevel = "warn"\n' % port)
+    proc = Proc("static-ephpm", [EPHPM, "serve", "--config", cfg])
+    STARTED.append(proc)
+    wait_http("http://127.0.0.1:%d/%s" % (port, STATIC_FILES[0][0]))
+    return {"port": port, "procs": [proc], "pids": lambda: [proc.p.pid] + children(proc.p.pid)}
+
+
+def start_static_nginx():
+    base = os.path.join(WORK, "static-nginx")
+    d = static_docroot("static-nginx")
+    port = free_port()
+    conf = os.path.join(base, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""worker_processes %s;
+daemon off;
+pid %s/nginx.pid;
+error_log %s/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
+  uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:%d; root %s; }
+}
+""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, d))
+    nginx = Proc("static-nginx", ["nginx", "-c", conf, "-p", base])
+    STARTED.append(nginx)
+    wait_http("http://127.0.0.1:%d/%s" % (port, STATIC_FILES[0][0]))
+    return {"port": port, "procs": [nginx], "pids": lambda: [nginx.p.pid] + children(nginx.p.pid)}
+
+
+STATIC_SERVERS = [
+    ("ephpm serve (workers = %d)" % os.cpu_count(), "static-ephpm", start_static_ephpm),
+    ("nginx (%s worker(s), sendfile on)" % NGINX_WORKERS, "static-nginx", start_static_nginx),
+]
+
+
+def static_section():
+    """Per file: req/s, p99 and server CPU/request of each static server, interleaved runs."""
+    servers = [(label, key, start()) for label, key, start in STATIC_SERVERS]
+    out = {}
+    for fn, _ in STATIC_FILES:
+        for label, key, srv in servers:
+            wrk(srv["port"], fn, 2, "%s-%s-warmup" % (key, fn))
+        for i in range(RUNS):
+            for label, key, srv in servers:
+                r = wrk(srv["port"], fn, DURATION, "%s-%s-run%d" % (key, fn, i), srv["pids"]())
+                out.setdefault((key, fn), []).append(r)
+                print("static run %d %-40s %-18s %9.0f req/s  p99 %7.2f ms  server CPU %6.1f us/req" %
+                      (i + 1, label, fn, r[0], r[1], r[4]), flush=True)
+    for label, key, srv in servers:
+        for p in srv["procs"]:
+            p.stop()
+    return out
+
+
+def static_report_lines(static):
+    lines = ["## Static files\n",
+             "The same file served by `ephpm serve` and by nginx alone, started side by side, runs "
+             "interleaved; `wrk -t2 -c%d -d%ds`, median of %d runs (per-run values in brackets). Server "
+             "CPU/req = user + system CPU time of all the server's processes during a run (utime + stime "
+             "from /proc), divided by the requests wrk completed; wrk's own CPU is not included.\n" % (CONNS, DURATION, RUNS),
+             "| File | Server | req/s | p99 | server CPU/req |", "|---|---|---:|---:|---:|"]
+    for fn, size in STATIC_FILES:
+        cpus = {}
+        for label, key, _ in STATIC_SERVERS:
+            runs = static.get((key, fn))
+            if not runs:
+                continue
+            cpu = statistics.median(r[4] for r in runs)
+            cpus[key] = cpu
+            lines.append("| %s (%d B) | %s | %s | %.2f ms | %.1f µs %s |" % (
+                fn, size, label, "{:,.0f}".format(statistics.median(r[0] for r in runs)),
+                statistics.median(r[1] for r in runs), cpu, [round(r[4], 1) for r in runs]))
+        if len(cpus) == 2:
+            lines.append("| | **ephpm / nginx CPU per request** | | | **%.2f×** |"
+                         % (cpus["static-ephpm"] / cpus["static-nginx"]))
+    lines.append("")
+    lines.append("Target: ≤ 1.2× nginx's CPU per request.\n")
+    return lines
+
+
 def start_php_s():
     d = docroot("php-s", COUNTER_APCU)
     port = free_port()
@@ -241,6 +388,10 @@ def start_php_s():
 
 SERVERS = [
     ("ephpm serve (workers = %d, the default: one per CPU)" % os.cpu_count(), "ephpm", start_ephpm),
+    ("ephpm serve (default workers, `[metrics]` on, scraped every 1 s)", "ephpm-metrics",
+     lambda: start_ephpm(name="ephpm-metrics", metrics=True)),
+] + ([("ephpm serve (default workers), baseline binary without the metrics code", "ephpm-base",
+       start_baseline)] if BASELINE else []) + [
     ("ephpm serve (workers = 1)", "ephpm1", lambda: start_ephpm(1)),
     ("nginx + php-fpm (static, 2 children)", "fpm2", lambda: start_fpm(2)),
     ("nginx + php-fpm (static, 8 children)", "fpm8", lambda: start_fpm(8)),
@@ -547,6 +698,8 @@ def main():
                     for p in srv["procs"]:
                         p.stop()
         results["slow"] = slow
+        if STATIC and (not ONLY or "static" in ONLY):
+            results["static"] = static_section()
         if SYMFONY and (not ONLY or any(k.startswith("sf-") for k in ONLY)):
             sf_notes = []
             sf_section(results, sf_notes)
@@ -560,7 +713,7 @@ def main():
                 for p in srv["procs"]:
                     p.stop()
         for label, key, srv in servers:
-            if key == "ephpm":
+            if key == "ephpm" and not METRICS_ONLY:
                 pids = srv["pids"]()
                 soak = {"after_warmup": rss_kib(pids)}
                 wrk(srv["port"], "hello.php", SOAK, "ephpm-soak")
@@ -571,7 +724,7 @@ def main():
                 for p in srv["procs"]:
                     p.stop()
         # Idle RSS of a fresh ephpm serve (PHP started, store mapped, no request served yet).
-        if not ONLY or "ephpm" in ONLY:
+        if not ONLY or ("ephpm" in ONLY and not METRICS_ONLY):
             srv = start_ephpm()
             time.sleep(1)
             idle = rss_kib(srv["pids"]())
@@ -583,11 +736,46 @@ def main():
         for p in STARTED:
             p.stop()
         shutil.rmtree(WORK, ignore_errors=True)
-    if any(isinstance(k, tuple) and not k[0].startswith("sf-") for k in results) or soak:
+    if METRICS_ONLY:
+        write_metrics_report(results, load_before)
+    elif any(isinstance(k, tuple) and not k[0].startswith("sf-") for k in results) or soak:
         write_report(results, soak, notes, load_before)
+    elif results.get("slow") or results.get("static"):
+        write_report(results, soak, notes, load_before, "http-dispatch-static.md")
 
 
-def write_report(results, soak, notes, load_before):
+def write_metrics_report(results, load_before):
+    lines = ["# HTTP benchmark: the cost of `[metrics]`\n",
+             "Generated by `ONLY=%s bench/http/run.sh` on %s (%d vCPUs), load average before the run %.2f / %.2f / "
+             "%.2f (a shared machine: absolute numbers are noisy, the servers run at the same time with "
+             "interleaved runs). `wrk -t2 -c%d -d%ds`, median of %d runs (per-run req/s in brackets). The "
+             "`[metrics]` server is scraped every second during the runs.\n"
+             % (",".join(ONLY), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(),
+                *load_before, CONNS, DURATION, RUNS),
+             "| Server | hello.php req/s | hello p99 | server CPU/req | counter req/s | counter server CPU/req |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, key, _ in SERVERS:
+        h, c = results.get((key, "hello.php")), results.get((key, "counter.php"))
+        if h and c:
+            lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.0f µs |" % (
+                label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[4]))
+    lines.append("")
+    # (numerator, denominator, what): this build with [metrics] vs without; this build without
+    # [metrics] (counters running) vs the baseline binary without any metrics code.
+    for num, den, what in (("ephpm-metrics", "ephpm", "`[metrics]` on and scraped, vs off"),
+                           ("ephpm", "ephpm-base", "this build without `[metrics]` (counters running), "
+                                                   "vs the baseline binary without the metrics code")):
+        n, d = results.get((num, "hello.php")), results.get((den, "hello.php"))
+        if n and d:
+            lines.append("**hello.php, %s: %.3f× the req/s** (server CPU per request %.1f µs vs %.1f µs). "
+                         "Target: ≥ 0.98×.\n" % (what, n[0] / d[0], n[4], d[4]))
+    out = os.path.join(ROOT, "bench/results/http-metrics.md")
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print("wrote " + out)
+
+
+def write_report(results, soak, notes, load_before, name="http.md"):
     cpu = "unknown CPU"
     with open("/proc/cpuinfo") as f:
         m = re.search(r"model name\s*:\s*(.*)", f.read())
@@ -606,21 +794,22 @@ def write_report(results, soak, notes, load_before):
                  "(ephpm uses SAPI name fpm-fcgi). nginx: %s worker(s), FastCGI over a unix socket, keep-alive. "
                  "php-fpm: `pm = static`. Counter page: `ephpm_kv_incr('counter')` under ephpm, "
                  "`apcu_inc('counter')` under php-fpm and `php -S`.\n" % (CONNS, DURATION, RUNS, NGINX_WORKERS))
-    lines.append("| Server | hello.php req/s | hello p99 | hello server CPU/req | counter req/s | counter p99 | counter server CPU/req |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
-    for label, key, _ in SERVERS:
-        h = results.get((key, "hello.php"))
-        c = results.get((key, "counter.php"))
-        if not h:
-            continue
-        lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
-            label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
-    lines.append("")
-    lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the master and its worker processes; "
-                 "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
-                 "during a run, divided by the requests completed: the machine time each stack spends per "
-                 "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
-                 "is not included.\n")
+    if any(isinstance(k, tuple) and k[1] == "hello.php" for k in results):
+        lines.append("| Server | hello.php req/s | hello p99 | hello server CPU/req | counter req/s | counter p99 | counter server CPU/req |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for label, key, _ in SERVERS:
+            h = results.get((key, "hello.php"))
+            c = results.get((key, "counter.php"))
+            if not h:
+                continue
+            lines.append("| %s | %s %s | %.2f ms | %.0f µs | %s %s | %.2f ms | %.0f µs |" % (
+                label, "{:,.0f}".format(h[0]), h[2], h[1], h[4], "{:,.0f}".format(c[0]), c[2], c[1], c[4]))
+        lines.append("")
+        lines.append("Server CPU/req = user + system CPU time of the server's processes (ephpm: the master and its worker processes; "
+                     "nginx + php-fpm: nginx master and workers, php-fpm master and children; php -S: the process) "
+                     "during a run, divided by the requests completed: the machine time each stack spends per "
+                     "request, which is much less sensitive to other load on the machine than req/s. wrk's own CPU "
+                     "is not included.\n")
     w = results.get(("ephpm", "hello.php"))
     w1 = results.get(("ephpm1", "hello.php"))
     if w and w1:
@@ -652,14 +841,14 @@ def write_report(results, soak, notes, load_before):
                 label, med("p50"), med("p99"), [round(r["p99"], 1) for r in runs],
                 "{:,.0f}".format(med("probe_rps")), "{:,.0f}".format(med("mix_rps"))))
         lines.append("")
-        lines.append("Why php-fpm's fast pages do better here: nginx hands every request to whichever php-fpm "
-                     "child is free (one queue for all children), while a keep-alive connection stays with the "
-                     "`ephpm serve` worker that accepted it, so a fast request sent on it waits behind a slow "
-                     "request already running in that worker (each worker has its own queue). At this load about "
-                     "7.7 of the 8 PHP processes are asleep in slow.php at any time under both servers (77 "
-                     "slow requests/s x 100 ms), so accept balancing (new connections go to an idle worker) "
-                     "cannot help much. Closing the gap needs per-request dispatch across workers (handing a "
-                     "queued request's connection to an idle worker).\n")
+        lines.append("How the two dispatch: nginx hands every request to whichever php-fpm child is free (one "
+                     "queue for all children). An `ephpm serve` worker runs the requests of its own keep-alive "
+                     "connections, and when one of them would wait behind a script already running there while "
+                     "another worker is idle, the connection moves to that worker with the request "
+                     "(runtime/http/README.md, \"Dispatch\"). When every worker is busy, requests queue where "
+                     "they were read, as under php-fpm they queue in nginx.\n")
+    if results.get("static"):
+        lines.extend(static_report_lines(results["static"]))
     best_fpm = None
     for key in ("fpm2", "fpm8"):
         r = results.get((key, "hello.php"))
@@ -693,15 +882,16 @@ def write_report(results, soak, notes, load_before):
             lines.append("RSS growth over the %d s soak: %+.1f %% (target: ≤ 10 %%; idle target ≤ 64 MiB).\n" % (SOAK, growth))
         if "exit_code" in soak:
             lines.append("Exit code of `ephpm serve` after SIGTERM: %s.\n" % soak["exit_code"])
-    notes.append("`php -S` answers every request with `Connection: close`, so wrk reconnects each time; the "
-                 "read errors wrk reports for it are those closes, not failed requests.")
+    if ("php-s", "hello.php") in results:
+        notes.append("`php -S` answers every request with `Connection: close`, so wrk reconnects each time; the "
+                     "read errors wrk reports for it are those closes, not failed requests.")
     if notes:
         lines.append("## Notes\n")
         for n in notes:
             lines.append("* " + n)
         lines.append("")
     lines.append("Raw wrk output: `bench/results/raw/http/` (not committed).\n")
-    out = os.path.join(ROOT, "bench/results/http.md")
+    out = os.path.join(ROOT, "bench/results", name)
     with open(out, "w") as f:
         f.write("\n".join(lines))
     print("wrote " + out)

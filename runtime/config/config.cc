@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "runtime/config/files.h"
+#include "runtime/config/metrics_table.h"
 #include "runtime/config/redis_compat.h"
 #include "runtime/kv/compression.h"
 
@@ -66,10 +67,16 @@ class Loader {
         if (Table("", k, node)) Kv(*node.as_table());
       } else if (k == "log") {
         if (Table("", k, node)) Log(*node.as_table());
+      } else if (k == "metrics") {
+        std::string key, why;
+        if (Table("", k, node) &&
+            !LoadMetricsTable(*node.as_table(), &config_->metrics, &key, &why)) {
+          Error(k, key, why);
+        }
       } else if (node.is_table()) {
-        Error("[" + KeyName(k) + "]", "unknown table (expected [server], [php], [kv], [log])");
+        Error("[" + KeyName(k) + "]", "unknown table (expected [server], [php], [kv], [log], [metrics])");
       } else {
-        Error(KeyName(k), "unknown top-level key (settings belong in [server], [php], [kv] or [log])");
+        Error(KeyName(k), "unknown top-level key (settings belong in [server], [php], [kv], [log] or [metrics])");
       }
       if (!result_.error.empty()) return std::move(result_);
     }
@@ -551,8 +558,15 @@ class Loader {
         } else if (!Path(T, k, node, &l.access_log)) {
           return;
         }
+      } else if (k == "access_log_format") {
+        std::string v;
+        if (!String(T, k, node, &v)) return;
+        if (!ParseAccessLogFormat(v, &l.access_log_format)) {
+          return Error(T, k, "unknown format " + Quote(v) +
+                                 " (expected common_duration, common, combined, json)");
+        }
       } else {
-        return Unknown(T, k, "level, access_log");
+        return Unknown(T, k, "level, access_log, access_log_format");
       }
     }
   }
@@ -567,19 +581,6 @@ class Loader {
 };
 
 }  // namespace
-
-const char* HiddenFilesName(HiddenFiles policy) {
-  switch (policy) {
-    case HiddenFiles::kDeny: return "deny";
-    case HiddenFiles::kIgnore: return "ignore";
-    case HiddenFiles::kAllow: return "allow";
-  }
-  return "?";
-}
-
-const char* PhpModeName(PhpMode mode) {
-  return mode == PhpMode::kWorker ? "worker" : "classic";
-}
 
 LoadResult LoadFromString(std::string_view text, const std::string& display_name,
                           const std::string& base_dir, Config* config) {

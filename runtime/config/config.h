@@ -112,9 +112,23 @@ struct KvConfig {
   RedisCompatConfig redis_compat;
 };
 
+// [log] access_log_format: the common log format followed by the response time in microseconds
+// (what ephpm always wrote, the default), the plain common log format, nginx's "combined"
+// (common plus referer and user agent), or one JSON object per line (runtime/http/access_log.h).
+enum class AccessLogFormat { kCommonDuration, kCommon, kCombined, kJson };
+const char* AccessLogFormatName(AccessLogFormat format);
+bool ParseAccessLogFormat(std::string_view name, AccessLogFormat* out);
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
   std::string access_log;      // "" = off, "-" = stdout, else an absolute file path
+  AccessLogFormat access_log_format = AccessLogFormat::kCommonDuration;
+};
+
+// [metrics]: the operator's endpoint (runtime/http/metrics_server.h).
+struct MetricsConfig {
+  std::string listen;  // "" = no metrics listener
+  ListenAddress listen_address;
 };
 
 struct Config {
@@ -126,6 +140,7 @@ struct Config {
   PhpConfig php;
   KvConfig kv;
   LogConfig log;
+  MetricsConfig metrics;
 };
 
 struct LoadResult {

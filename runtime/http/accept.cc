@@ -47,7 +47,7 @@ awaitable<void> Server::Impl::Accept() {
     // Counted from here, not when the session starts on its thread, so that Drain() cannot
     // see zero connections while an accepted one is on its way to its I/O thread.
     owner->active_++;
-    asio::co_spawn(target, Session(std::move(socket), &target), asio::detached);
+    asio::co_spawn(target, Session(std::move(socket), &target, nullptr), asio::detached);
   }
 }
 

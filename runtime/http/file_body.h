@@ -1,8 +1,9 @@
 // FileRangeBody: the Beast body a static file is sent with.
 //
-// It streams [offset, offset + size) of an already open file with pread in 64 KiB pieces, so a
-// large file or a range of it goes out without being read into memory, and the file stays the
-// one that was opened and checked (router.h containment) even if the name changes meanwhile.
+// It streams [offset, offset + size) of an already open file (open_file_cache.h) with pread in
+// 64 KiB pieces, so a range of a file goes out without being read into memory, and the file stays
+// the one that was opened and checked (router.h containment) even if the name changes meanwhile.
+// Large bodies bypass it: ServeStatic sends them with sendfile(2) after the head.
 // The read buffers are recycled per I/O thread: a writer lives and dies on its connection's
 // thread, so serving a file does not malloc/free 64 KiB each time.
 #ifndef EPHPM_RUNTIME_HTTP_FILE_BODY_H_
@@ -20,24 +21,15 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/http/open_file_cache.h"
+
 namespace ephpm::http {
 
 struct FileRangeBody {
   struct value_type {
-    int fd = -1;  // owned: closed with the body
+    std::shared_ptr<const OpenFile> file;  // shared with the open-file cache
     uint64_t offset = 0;
     uint64_t size = 0;
-    value_type() = default;
-    value_type(value_type&& o) noexcept : fd(o.fd), offset(o.offset), size(o.size) { o.fd = -1; }
-    value_type& operator=(value_type&& o) noexcept {
-      std::swap(fd, o.fd);
-      offset = o.offset;
-      size = o.size;
-      return *this;
-    }
-    ~value_type() {
-      if (fd >= 0) ::close(fd);
-    }
   };
   static uint64_t size(const value_type& v) { return v.size; }
 
@@ -60,7 +52,7 @@ struct FileRangeBody {
       }
       if (buf_ == nullptr) buf_ = AcquireBuffer();
       size_t want = remain_ < kChunk ? static_cast<size_t>(remain_) : kChunk;
-      ssize_t n = pread(body_.fd, buf_, want, static_cast<off_t>(pos_));
+      ssize_t n = pread(body_.file->fd, buf_, want, static_cast<off_t>(pos_));
       if (n <= 0) {
         ec = n < 0 ? boost::beast::error_code(errno, boost::beast::system_category())
                    : boost::beast::error_code(boost::asio::error::eof);

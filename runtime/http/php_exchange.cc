@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/job_queue.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/request_info.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
@@ -49,7 +50,20 @@ PhpExchange::PhpExchange(asio::io_context& ioc) : ioc_(ioc), signal_(ioc) {
 }
 
 PhpExchange::~PhpExchange() {
+  ReleaseBusyLocked();  // no other reference is left: nothing else can hold mu_
   if (spill_fd_ >= 0) close(spill_fd_);
+}
+
+void PhpExchange::CountAsBusy(std::atomic<int>* busy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  busy->fetch_add(1, std::memory_order_relaxed);
+  busy_ = busy;
+}
+
+void PhpExchange::ReleaseBusyLocked() {
+  if (busy_ == nullptr) return;
+  busy_->fetch_sub(1, std::memory_order_relaxed);
+  busy_ = nullptr;
 }
 
 void PhpExchange::Complete(int status, std::vector<std::string> lines, std::string body) {
@@ -59,6 +73,7 @@ void PhpExchange::Complete(int status, std::vector<std::string> lines, std::stri
   body_ = std::move(body);
   complete_ = true;
   finished_ = true;
+  ReleaseBusyLocked();
   NotifyLocked();
 }
 
@@ -152,6 +167,7 @@ void PhpExchange::EndStream(bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   finished_ = true;
   stream_ok_ = stream_ok_ && ok;  // a failed temp-file read has already broken the stream
+  ReleaseBusyLocked();
   NotifyLocked();
 }
 
@@ -302,6 +318,7 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
                                      const tcp::endpoint& local, const tcp::endpoint& remote,
                                      SessionCtl* ctl, unsigned version, bool& keep_alive,
                                      bool head, int* status, uint64_t* bytes) {
+  if (TryHandOff(stream, parser, ctl)) co_return false;
   auto& req = parser.get();
   auto job = std::make_unique<PhpJob>();
   RequestSource source;
@@ -329,7 +346,9 @@ awaitable<bool> Server::Impl::RunPhp(beast::tcp_stream& stream, RequestParser& p
 
   auto exchange = std::make_shared<PhpExchange>(*ctl->ioc);
   job->writer = exchange;
+  exchange->CountAsBusy(&php_jobs);
   if (!queue->TryPush(std::move(job))) {
+    metrics::Rejected(metrics::kRejectQueueFull);
     *status = 503;
     co_return co_await SendError(stream, 503, version, keep_alive, head);
   }

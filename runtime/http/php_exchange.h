@@ -18,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,13 @@ class PhpExchange final : public php::ResponseWriter,
     bool any() const { return complete || start_stream || finished || !data.empty(); }
   };
 
+  // Connection side, before the job is queued: counts this exchange in `busy` until the script
+  // has produced its whole response (Complete or EndStream) or the exchange ends unanswered.
+  // Dispatch (dispatch.cc) reads it as "this process's PHP thread is taken": counting up to the
+  // response, not to the end of the PHP request, keeps a client that has its answer from
+  // seeing its next request moved away while PHP merely shuts the last one down.
+  void CountAsBusy(std::atomic<int>* busy);
+
   // Connection side: everything new since the last call.
   Events Take();
   // Connection side: the client is gone; the script's next write returns false.
@@ -72,6 +80,7 @@ class PhpExchange final : public php::ResponseWriter,
 
  private:
   void NotifyLocked();
+  void ReleaseBusyLocked();
   // Appends the script's output: to memory while nothing waits in the temp file and memory has
   // room, else to the temp file. false: the output cannot be kept (the stream is broken).
   bool AppendLocked(std::string_view data);
@@ -99,6 +108,7 @@ class PhpExchange final : public php::ResponseWriter,
   bool taken_headers_ = false;
   bool finished_taken_ = false;
   bool gone_ = false;
+  std::atomic<int>* busy_ = nullptr;  // CountAsBusy(); null once released
 };
 
 }  // namespace ephpm::http

@@ -21,7 +21,9 @@
 
 #include "runtime/config/config.h"
 #include "runtime/http/listener.h"
+#include "runtime/http/metrics_collect.h"
 #include "runtime/http/mime.h"
+#include "runtime/http/reload.h"
 #include "runtime/http/router.h"
 #include "runtime/http/supervisor.h"
 #include "runtime/http/worker.h"
@@ -46,20 +48,16 @@ void Fail(const std::string& message) { fprintf(stderr, "ephpm: %s\n", message.c
 
 // Everything after the store exists: PHP module startup, then the master of the worker
 // processes or the single worker until the drain is over; PHP shutdown.
-int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime, int listen_fd,
+int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int metrics_fd,
                      const std::string& url, kv::Store* store, const std::string& store_name) {
+  const ServeSetup& setup = reloader.running();
+  const config::Config& cfg = setup.cfg;
   std::string err;
-  php::RequestSapiOptions php_options;
+  php::RequestSapiOptions php_options = PhpOptionsFor(cfg);
   php_options.kv_store = store;
   php_options.log = PhpLog;
-  php_options.max_execution_time = cfg.php.max_execution_time;
-  php_options.memory_limit = cfg.php.memory_limit;
-  php_options.ini_file = cfg.php.ini_file;
-  php_options.post_max_size = cfg.server.max_body_size;
-  for (const auto& [k, v] : cfg.php.ini) php_options.ini_overrides.push_back(k + "=" + v);
 
-  int workers = cfg.php.workers;
-  if (workers <= 0) workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int workers = ResolvedWorkers(cfg);
   // PHP module startup once, on this (main) thread, with no thread created: it stays the PHP
   // thread of the single-process mode, and every forked worker's main thread continues as its
   // PHP thread (supervisor.h).
@@ -74,25 +72,41 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
     fflush(stdout);
     spdlog::info("document root {}, kv store {} ({} bytes, {}), max_execution_time {} s, "
                  "{} worker(s)",
-                 router.DocumentRoot(), store_name, cfg.kv.options.memory_limit,
+                 setup.router->DocumentRoot(), store_name, cfg.kv.options.memory_limit,
                  kv::EvictionPolicyName(cfg.kv.options.eviction_policy),
                  cfg.php.max_execution_time, workers);
   };
   int rc;
   if (workers > 1 || cfg.php.max_requests > 0) {
     announce();
-    rc = RunSupervisor({.cfg = &cfg, .router = &router, .mime = &mime, .store = store,
-                        .listen_fd = listen_fd, .workers = workers});
+    SupervisorContext ctx;
+    ctx.cfg = &cfg;
+    ctx.router = setup.router.get();
+    ctx.mime = &mime;
+    ctx.store = store;
+    ctx.listen_fd = listen_fd;
+    ctx.workers = workers;
+    ctx.metrics_fd = metrics_fd;
+    ctx.reload = [&reloader](SupervisorContext* live) {
+      if (!reloader.Reload()) return false;
+      live->cfg = &reloader.running().cfg;
+      live->router = reloader.running().router.get();
+      live->workers = ResolvedWorkers(reloader.running().cfg);
+      return true;
+    };
+    rc = RunSupervisor(ctx);
   } else {
     std::unique_ptr<kv::Sweeper> sweeper;
+    std::unique_ptr<MetricsServer> metrics_server;
     {
       sigset_t old;
       php::BlockSignalsForHelperThread(&old);
       sweeper = std::make_unique<kv::Sweeper>(store);
+      if (metrics_fd >= 0) metrics_server = metrics::StartInProcess(metrics_fd, store, cfg);
       php::RestoreSignalMask(&old);
     }
-    rc = RunWorker({.cfg = &cfg, .router = &router, .mime = &mime, .listen_fd = listen_fd,
-                    .on_ready = announce});
+    rc = RunWorker({.cfg = &cfg, .router = setup.router.get(), .mime = &mime,
+                    .listen_fd = listen_fd, .on_ready = announce});
     sweeper->Stop();
   }
   php::RequestSapiShutdown();
@@ -100,8 +114,10 @@ int StartPhpAndServe(const config::Config& cfg, Router& router, MimeTypes& mime,
 }
 
 // [kv.redis_compat]: binds the listener here (a busy port is a start-up error) and forks the
-// process that serves it (runtime/resp/process.h), before PHP starts. Returns its pid, -1 on error.
-pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd) {
+// process that serves it (runtime/resp/process.h), before PHP starts; the child closes the HTTP
+// and metrics listeners (metrics_fd -1: none). Returns its pid, -1 on error.
+pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd,
+                       int metrics_fd) {
   const config::RedisCompatConfig& rc = cfg.kv.redis_compat;
   std::string url, err;
   int fd = OpenListener(rc.listen_address, &url, &err);
@@ -109,7 +125,7 @@ pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd)
     Fail("[kv.redis_compat] listen: " + err);
     return -1;
   }
-  pid_t pid = resp::StartRespProcess(rc, store, fd, {http_fd}, &err);
+  pid_t pid = resp::StartRespProcess(rc, store, fd, {http_fd, metrics_fd}, &err);
   close(fd);
   if (pid < 0) {
     Fail("[kv.redis_compat]: " + err);
@@ -128,55 +144,29 @@ int ServeMain(const ServeOptions& opts) {
   // Logs go to stderr; stdout carries the "listening on" line (and the access log with "-").
   spdlog::set_default_logger(spdlog::stderr_color_mt("ephpm"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
+  metrics::MarkStart();
 
   // --- configuration -------------------------------------------------------------------------
   // Read before SetupProcessSignals() blocks SIGTERM/SIGINT: until then Ctrl-C and SIGTERM end
-  // the process at once, whatever the file system does while the config is read.
-  config::ConfigLocation where = config::Locate(opts.config_path);
-  config::Config cfg;
-  config::LoadResult loaded = config::Load(where.path, where.explicit_path, &cfg);
-  for (const auto& w : loaded.warnings) fprintf(stderr, "ephpm: warning: %s\n", w.c_str());
-  if (!loaded.ok) {
-    Fail(loaded.error);
-    return 2;
-  }
+  // the process at once, whatever the file system does while the config is read. The same
+  // reading serves SIGHUP and `ephpm check` (reload.h).
   std::string err;
-  if (!opts.listen.empty() && !config::ApplyListenOverride(opts.listen, &cfg, &err)) {
+  std::vector<std::string> warnings;
+  std::unique_ptr<ServeSetup> setup = PrepareServe(opts, &warnings, &err);
+  for (const auto& w : warnings) fprintf(stderr, "ephpm: warning: %s\n", w.c_str());
+  if (!setup) {
     Fail(err);
     return 2;
   }
-  if (!opts.document_root.empty() &&
-      !config::ApplyDocumentRootOverride(opts.document_root, &cfg, &err)) {
-    Fail(err);
-    return 2;
-  }
-  if (!config::CheckServeFiles(cfg, &err)) {
-    Fail(err);
-    return 2;
-  }
+  const config::Config& cfg = setup->cfg;
   php::SetupProcessSignals(php::SignalPolicy::kServer);
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   if (cfg.source_path.empty()) {
-    spdlog::info("no config file ({} not found): using built-in defaults", where.path);
-  }
-
-  Router router(cfg.server);
-  if (!router.Init(&err)) {
-    Fail(err);
-    return 2;
+    spdlog::info("no config file ({} not found): using built-in defaults", setup->location);
   }
   MimeTypes mime;
-  if (cfg.php.mode == config::PhpMode::kWorker) {
-    php::WorkerScript script;
-    if (!ResolveWorkerScript(cfg, router.DocumentRoot(), &script, &err)) {
-      Fail(err);
-      return 2;
-    }
-    ConfigureWorkerMode(script);
-    // The worker script is the front controller: URLs without a file reach it (the router reads
-    // cfg.server by reference).
-    cfg.server.fallback = script.script_name;
-  }
+  if (cfg.php.mode == config::PhpMode::kWorker) ConfigureWorkerMode(setup->worker_script);
+  Reloader reloader(opts, std::move(setup));
 
   // --- listener, store, PHP --------------------------------------------------------------------
   std::string url;
@@ -184,6 +174,17 @@ int ServeMain(const ServeOptions& opts) {
   if (listen_fd < 0) {
     Fail(err);
     return 1;
+  }
+  int metrics_fd = -1;  // [metrics] listen: answered by the master (metrics_server.h)
+  if (!cfg.metrics.listen.empty()) {
+    std::string metrics_url;
+    metrics_fd = OpenListener(cfg.metrics.listen_address, &metrics_url, &err);
+    if (metrics_fd < 0) {
+      Fail("[metrics] listen: " + err);
+      return 1;
+    }
+    spdlog::info("metrics on {}/metrics, health {}/_ephpm/health, readiness {}/_ephpm/ready",
+                 metrics_url, metrics_url, metrics_url);
   }
   std::string store_name = kv::Store::NameFor(cfg.source_path, cfg.server.listen);
   kv::SetEventLog([](const std::string& message) { spdlog::warn("{}", message); });
@@ -194,10 +195,10 @@ int ServeMain(const ServeOptions& opts) {
   }
   pid_t resp_pid = 0;
   if (cfg.kv.redis_compat.enabled) {
-    resp_pid = StartRedisCompat(cfg, store.get(), listen_fd);
+    resp_pid = StartRedisCompat(cfg, store.get(), listen_fd, metrics_fd);
     if (resp_pid < 0) return 1;
   }
-  int rc = StartPhpAndServe(cfg, router, mime, listen_fd, url, store.get(), store_name);
+  int rc = StartPhpAndServe(reloader, mime, listen_fd, metrics_fd, url, store.get(), store_name);
   resp::StopRespProcess(resp_pid);
   store.reset();
   spdlog::info("stopped");

@@ -4,6 +4,7 @@
 #include "runtime/http/server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <future>
@@ -36,6 +37,10 @@ void Server::Start(int listen_fd) {
   socklen_t len = sizeof ss;
   getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
   impl_->acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listen_fd);
+  if (impl_->handoff != nullptr) {  // a dup: closing it at the drain leaves the slot's socket
+    impl_->handoff_in = std::make_unique<asio::posix::stream_descriptor>(
+        *impl_->iocs[0], ::dup(impl_->handoff->receive_fd()));
+  }
   for (int i = 0; i < n; ++i) {
     asio::io_context* ioc = impl_->iocs[i].get();
     impl_->threads.emplace_back([ioc, i] {
@@ -55,6 +60,7 @@ void Server::Start(int listen_fd) {
 
 void Server::StartAccepting() {
   asio::co_spawn(*impl_->iocs[0], impl_->Accept(), asio::detached);
+  if (impl_->handoff_in) asio::co_spawn(*impl_->iocs[0], impl_->ReceiveHandoffs(), asio::detached);
 }
 
 void Server::StopAccepting() {
@@ -86,11 +92,20 @@ bool Server::Drain(std::chrono::milliseconds timeout) {
         });
       }
     }
-    std::unique_lock<std::mutex> lock(impl_->drained_mu);
-    if (impl_->drained_cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
-                                                                   std::chrono::milliseconds(100)),
-                                     [&] { return active_.load() == 0; })) {
-      return true;
+    bool idle;
+    {
+      std::unique_lock<std::mutex> lock(impl_->drained_mu);
+      idle = impl_->drained_cv.wait_until(
+          lock,
+          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)),
+          [&] { return active_.load() == 0; });
+    }
+    // Dispatch: a connection another worker claimed this one for before it began to drain is
+    // on its way; take it in and serve it, then stop taking any (a later one is for the slot's
+    // next worker, which reads the same socket).
+    if (idle && (impl_->handoff == nullptr || !impl_->handoff->InTransitToMe())) {
+      impl_->StopReceivingHandoffs();
+      if (active_.load() == 0) return true;
     }
     if (std::chrono::steady_clock::now() >= deadline) return active_.load() == 0;
   }

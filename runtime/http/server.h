@@ -19,6 +19,7 @@
 namespace ephpm::http {
 
 class AccessLog;
+class Handoff;
 class JobQueue;
 class MimeTypes;
 class Router;
@@ -46,6 +47,10 @@ class Server {
     std::function<void(bool busy)> busy_changed;
   };
   void BalanceAccepts(Balance balance, std::chrono::microseconds poll);
+  // Prefork workers (handoff.h, README "Dispatch"): a PHP request read while this process's PHP
+  // thread is busy goes, with its connection, to an idle worker; connections handed to this
+  // worker are taken from StartAccepting() on until the drain ends. Call before Start().
+  void DispatchWith(Handoff* handoff);
   // Stops accepting new connections.
   void StopAccepting();
   // Closes idle keep-alive connections and makes busy ones close after their current response;

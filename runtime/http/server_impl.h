@@ -4,6 +4,7 @@
 //   accept.cc        the accept loop and the accept balancing between worker processes
 //   session.cc       one connection: read a request, route it, answer it, keep-alive
 //   php_exchange.cc  a PHP request: hand it to the PHP thread, relay its response
+//   dispatch.cc      moving a connection to an idle worker process, and taking one in
 //
 // Threading: every coroutine of a connection runs on that connection's io_context (one I/O
 // thread each); the accept loop and the balancing timers run on iocs[0]. What another thread may
@@ -29,11 +30,13 @@
 
 #include "runtime/config/config.h"
 #include "runtime/http/body_spool.h"
+#include "runtime/http/handoff.h"
 #include "runtime/http/server.h"
 
 namespace ephpm::http {
 
 class AccessLog;
+class Handoff;
 class JobQueue;
 class MimeTypes;
 class Router;
@@ -55,6 +58,9 @@ using RequestParser = bhttp::request_parser<SpoolBody>;
 struct SessionCtl {
   asio::io_context* ioc = nullptr;
   beast::tcp_stream* stream = nullptr;  // null once the session ended
+  beast::flat_buffer* buffer = nullptr;  // bytes read and not yet parsed
+  bool may_hand_off = true;   // false for a request that was handed to this worker
+  bool handed_off = false;    // the connection went to another worker (dispatch.cc)
   // Waiting for the first byte of the next request, since idle_since (the accept, then the end
   // of each response).
   bool idle = true;
@@ -118,9 +124,25 @@ struct Server::Impl {
   void LoadDown();
   void Watch();
 
+  // --- dispatch.cc -------------------------------------------------------------------------
+  Handoff* handoff = nullptr;
+  std::atomic<int> php_jobs{0};  // PHP jobs queued or running (PhpExchange::CountAsBusy)
+  std::unique_ptr<asio::posix::stream_descriptor> handoff_in;  // on iocs[0]
+
+  // In RunPhp, before queueing: true when the connection went to an idle worker (the session
+  // then ends without touching the socket).
+  bool TryHandOff(beast::tcp_stream& stream, RequestParser& parser, SessionCtl* ctl);
+  awaitable<void> ReceiveHandoffs();
+  // Any thread: no more connections are taken in (those still in transit stay queued).
+  void StopReceivingHandoffs();
+  // A handed request as if this session had read it. false: the connection is closed.
+  bool AdoptRequest(HandedConnection& handed, RequestParser& parser, bool* keep_alive);
+
   // --- session.cc --------------------------------------------------------------------------
-  awaitable<void> Session(tcp::socket socket, asio::io_context* ioc);
-  awaitable<void> RunSession(tcp::socket socket, SessionCtl* ctl);
+  awaitable<void> Session(tcp::socket socket, asio::io_context* ioc,
+                          std::unique_ptr<HandedConnection> handed);
+  awaitable<void> RunSession(tcp::socket socket, SessionCtl* ctl,
+                             std::unique_ptr<HandedConnection> handed);
   // Waits for the first byte of the next request. false: the connection is to be closed (idle
   // timeout, the client closed it, or the drain closed it while idle).
   awaitable<bool> AwaitRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -131,9 +153,10 @@ struct Server::Impl {
   awaitable<bool> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                               RequestParser& parser, bool* keep_alive);
   // Routes and answers a request that was read completely. false: the connection is unusable.
+  // *route_kind: who answered (metrics.h Route).
   awaitable<bool> Respond(beast::tcp_stream& stream, RequestParser& parser,
                           const tcp::endpoint& local, const tcp::endpoint& remote, SessionCtl* ctl,
-                          bool& keep_alive, int* status, uint64_t* bytes);
+                          bool& keep_alive, int* status, uint64_t* bytes, int* route_kind);
   awaitable<bool> ServeStatic(beast::tcp_stream& stream, bhttp::request<SpoolBody>& req,
                               const Route& route, unsigned version, bool& keep_alive, bool head,
                               int* status, uint64_t* bytes);

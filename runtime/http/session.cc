@@ -9,21 +9,17 @@
 // configuration is enforced here: header size and read time (431, 408), body size (413, also
 // before `100 Continue`), bodies in memory (body_spool.h: a temp file above body_buffer_size,
 // 503 beyond max_buffered_bodies), idle keep-alive time.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "runtime/ascii.h"
 #include "runtime/http/access_log.h"
-#include "runtime/http/file_body.h"
 #include "runtime/http/framing.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/mime.h"
 #include "runtime/http/response_headers.h"
 #include "runtime/http/router.h"
 #include "runtime/http/server_impl.h"
-#include "runtime/http/static_file.h"
 
 namespace ephpm::http {
 namespace {
@@ -41,9 +37,32 @@ RequestHead FramingFields(const bhttp::request<SpoolBody>& req) {
   return head;
 }
 
+std::string_view View(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+void LogAccess(AccessLog* log, const bhttp::request<SpoolBody>& req, const tcp::endpoint& remote,
+               int status, uint64_t bytes, std::chrono::steady_clock::time_point start) {
+  std::string address = remote.address().to_string();
+  AccessEntry e;
+  e.time = std::chrono::system_clock::now();
+  e.remote = address;
+  e.method = View(req.method_string());
+  e.target = View(req.target());
+  e.version = req.version();
+  e.status = status;
+  e.bytes = bytes;
+  e.micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count();
+  e.referer = View(req[bhttp::field::referer]);
+  e.user_agent = View(req[bhttp::field::user_agent]);
+  e.host = View(req[bhttp::field::host]);
+  log->Log(e);
+}
+
 }  // namespace
 
-awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc) {
+awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc,
+                                      std::unique_ptr<HandedConnection> handed) {
   auto ctl = std::make_shared<SessionCtl>();
   ctl->ioc = ioc;
   {
@@ -51,7 +70,7 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
     sessions.insert(ctl);
   }
   try {
-    co_await RunSession(std::move(socket), ctl.get());
+    co_await RunSession(std::move(socket), ctl.get(), std::move(handed));
   } catch (const std::exception& e) {
     spdlog::error("connection: {}", e.what());
   } catch (...) {
@@ -68,7 +87,8 @@ awaitable<void> Server::Impl::Session(tcp::socket socket, asio::io_context* ioc)
   }
 }
 
-awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
+awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl,
+                                         std::unique_ptr<HandedConnection> handed) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -76,6 +96,11 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   beast::tcp_stream stream(std::move(socket));
   ctl->stream = &stream;
   beast::flat_buffer buffer;
+  ctl->buffer = &buffer;
+  if (handed) {  // what the sending worker had read after the request
+    buffer.commit(asio::buffer_copy(buffer.prepare(handed->leftover.size()),
+                                    asio::buffer(handed->leftover)));
+  }
   struct FreshGuard {  // balancing: the first request of a new connection counts as load
     Impl* impl;
     bool fresh = true;
@@ -87,23 +112,36 @@ awaitable<void> Server::Impl::RunSession(tcp::socket socket, SessionCtl* ctl) {
   } fresh{this};
 
   for (;;) {
-    if (!co_await AwaitRequest(stream, buffer, ctl)) break;
     auto start = std::chrono::steady_clock::now();
     RequestParser parser;
     bool keep_alive = false;
-    if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    if (handed) {  // the first request was read by the worker that handed the connection over
+      ctl->may_hand_off = false;
+      ctl->idle = false;
+      bool adopted = AdoptRequest(*handed, parser, &keep_alive);
+      handed.reset();
+      if (!adopted) break;
+    } else {
+      ctl->may_hand_off = true;
+      if (!co_await AwaitRequest(stream, buffer, ctl)) break;
+      start = std::chrono::steady_clock::now();
+      if (!co_await ReadRequest(stream, buffer, parser, &keep_alive)) break;
+    }
+    metrics::RequestStarted();  // a handed request counts where it is answered
     int status = 0;
     uint64_t bytes = 0;
-    bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes);
+    int route = metrics::kRouteOther;
+    bool ok = co_await Respond(stream, parser, local, remote, ctl, keep_alive, &status, &bytes,
+                               &route);
     fresh.Done();
-    auto& req = parser.get();
-    access_log->Log(remote.address().to_string(),
-                    std::string_view(req.method_string().data(), req.method_string().size()),
-                    std::string_view(req.target().data(), req.target().size()), req.version(),
-                    status, bytes,
-                    std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    // A request handed to another worker (status 0) only leaves this worker's in-flight gauge;
+    // the receiving worker counts and logs it.
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    metrics::RequestFinished(route, ctl->handed_off ? 0 : status,
+                             static_cast<uint64_t>(micros.count()));
+    if (ctl->handed_off) co_return;  // the socket is the other worker's now
+    if (access_log->enabled()) LogAccess(access_log, parser.get(), remote, status, bytes, start);
     if (!ok || !keep_alive) break;
     ctl->idle_since = std::chrono::steady_clock::now();
   }
@@ -197,6 +235,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
   // Before 100 Continue: a body that would go beyond max_buffered_bodies is not read.
   if (!SpoolBody::Prepare(req.body(), sc.body_buffer_size, sc.max_buffered_bodies,
                           parser.content_length())) {
+    metrics::Rejected(metrics::kRejectBodyMemory);
     co_await SendError(stream, 503, version, false, head);
     co_return false;
   }
@@ -220,6 +259,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
     if (ec == bhttp::error::body_limit) {
       co_await SendError(stream, 413, version, false, head);
     } else if (ec == SpoolBody::OverBudget()) {  // a chunked body past max_buffered_bodies
+      metrics::Rejected(metrics::kRejectBodyMemory);
       co_await SendError(stream, 503, version, false, head);
     } else if (ec == SpoolBody::SpoolFailed()) {
       co_await SendError(stream, 500, version, false, head);
@@ -237,7 +277,7 @@ awaitable<bool> Server::Impl::ReadRequest(beast::tcp_stream& stream, beast::flat
 awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& parser,
                                       const tcp::endpoint& local, const tcp::endpoint& remote,
                                       SessionCtl* ctl, bool& keep_alive, int* status,
-                                      uint64_t* bytes) {
+                                      uint64_t* bytes, int* route_kind) {
   auto& req = parser.get();
   unsigned version = req.version();
   bool head = req.method() == bhttp::verb::head;
@@ -266,74 +306,25 @@ awaitable<bool> Server::Impl::Respond(beast::tcp_stream& stream, RequestParser& 
       co_return co_await Write(stream, res);
     }
     case RouteKind::kStatic:
+      *route_kind = metrics::kRouteStatic;
       co_return co_await ServeStatic(stream, req, route, version, keep_alive, head, status,
                                      bytes);
     case RouteKind::kPhp: {
       struct PhpLoad {
         Impl* impl;
-        ~PhpLoad() { impl->LoadDown(); }
+        ~PhpLoad() {
+          impl->LoadDown();
+          metrics::PhpFinished();
+        }
       } php_load{this};
       LoadUp();
+      metrics::PhpStarted();
+      *route_kind = metrics::kRoutePhp;
       co_return co_await RunPhp(stream, parser, target, route, local, remote, ctl, version,
                                 keep_alive, head, status, bytes);
     }
   }
   co_return false;
-}
-
-awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
-                                          bhttp::request<SpoolBody>& req,
-                                          const Route& route, unsigned version, bool& keep_alive,
-                                          bool head, int* status, uint64_t* bytes) {
-  int fd = ::open(route.file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    *status = 404;
-    co_return co_await SendError(stream, 404, version, keep_alive, head);
-  }
-  StaticRequest sr;
-  auto set = [&](bhttp::field f, std::string_view* out, bool* has) {
-    auto it = req.find(f);
-    if (it != req.end()) {
-      *out = std::string_view(it->value().data(), it->value().size());
-      *has = true;
-    }
-  };
-  set(bhttp::field::if_none_match, &sr.if_none_match, &sr.has_if_none_match);
-  set(bhttp::field::if_modified_since, &sr.if_modified_since, &sr.has_if_modified_since);
-  set(bhttp::field::range, &sr.range, &sr.has_range);
-  set(bhttp::field::if_range, &sr.if_range, &sr.has_if_range);
-  StaticDecision d = DecideStatic(sr, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec,
-                                  st.st_mtim.tv_nsec);
-  bhttp::response<FileRangeBody> res{static_cast<bhttp::status>(d.status), version};
-  CommonHeaders(res, keep_alive);
-  res.set(bhttp::field::etag, d.etag);
-  res.set(bhttp::field::last_modified, d.last_modified);
-  *status = d.status;
-  if (d.status == 304) {
-    ::close(fd);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::accept_ranges, "bytes");
-  if (d.status == 416) {
-    ::close(fd);
-    res.set(bhttp::field::content_range, d.content_range);
-    res.content_length(0);
-    co_return co_await Write(stream, res);
-  }
-  res.set(bhttp::field::content_type, mime->Lookup(route.file));
-  if (d.status == 206) res.set(bhttp::field::content_range, d.content_range);
-  res.content_length(d.length);
-  if (head) {
-    ::close(fd);
-  } else {
-    res.body().fd = fd;
-    res.body().offset = d.offset;
-    res.body().size = d.length;
-    *bytes = d.length;
-  }
-  co_return co_await Write(stream, res);
 }
 
 awaitable<bool> Server::Impl::SendError(beast::tcp_stream& stream, int status, unsigned version,

@@ -24,6 +24,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/http/handoff.h"
+#include "runtime/http/metrics.h"
+#include "runtime/http/metrics_collect.h"
+#include "runtime/http/metrics_server.h"
 #include "runtime/http/server.h"
 #include "runtime/http/worker.h"
 #include "runtime/kv/store.h"
@@ -45,6 +49,13 @@ constexpr auto kMaxBackoff = std::chrono::seconds(10);
 // worker dies); read by every worker's accept loop (Server::BalanceAccepts).
 std::atomic<uint8_t>* g_idle = nullptr;
 int g_slots = 0;
+Handoff* g_handoff = nullptr;  // dispatch between the workers (handoff.h)
+
+// The counter slots (metrics.h): one per live process, so every worker plus the replacement a
+// rolling restart starts next to it, with room to spare. Sized for the most workers a reload
+// can ask for ([php] workers <= 1024 in config.cc): the region cannot grow once workers share it.
+metrics::MetricsRegion* g_region = nullptr;
+constexpr int kMostWorkers = 1024;
 
 const char* SigName(int sig) {
   const char* n = sigabbrev_np(sig);
@@ -124,6 +135,10 @@ void RestoreFatalHandlers() {
   options.listen_fd = ctx.listen_fd;
   options.name = "worker " + std::to_string(slot);
   options.balance = &balance;
+  g_handoff->BecomeWorker(slot);
+  // A slot a reload added has no socket pair (they exist from before the first fork): its
+  // worker neither sends nor receives connections, and the others never claim it.
+  options.handoff = slot < g_handoff->slots() ? g_handoff : nullptr;
   options.master = master;
   options.sigquit_exits_at_once = true;
   options.on_ready = [slot, ready_fd] {  // tell the master (and the other workers) we accept
@@ -150,6 +165,7 @@ void RestoreFatalHandlers() {
 
 struct Proc {
   int slot = 0;
+  int metrics_slot = -1;
   Clock::time_point started;
   int ready_fd = -1;
   bool ready = false;
@@ -165,7 +181,12 @@ struct Slot {
 
 class Master {
  public:
-  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {}
+  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {
+    if (ctx.metrics_fd >= 0) {
+      metrics_ = std::make_unique<MetricsServer>(
+          ctx.metrics_fd, [this](std::string_view path) { return metrics::Respond(path, Snapshot()); });
+    }
+  }
 
   int Run() {
     sigset_t set;
@@ -221,13 +242,19 @@ class Master {
           pids.push_back(pid);
         }
       }
+      size_t metrics_first = fds.size();
+      if (metrics_) {
+        int metrics_ms = metrics_->AddPollFds(&fds);
+        if (metrics_ms >= 0) timeout_ms = std::min(timeout_ms, metrics_ms);
+      }
       int n = poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) {
         spdlog::error("poll: {}", strerror(errno));
         continue;
       }
+      if (metrics_) metrics_->OnPoll(fds, metrics_first);  // also ends timed-out connections
       if (n <= 0) continue;
-      for (size_t i = 1; i < fds.size(); ++i) {
+      for (size_t i = 1; i < metrics_first; ++i) {
         if (fds[i].revents != 0) OnReadyFd(pids[i - 1]);
       }
       if (fds[0].revents & POLLIN) OnSignals();
@@ -246,9 +273,11 @@ class Master {
       return;
     }
     fflush(nullptr);  // nothing buffered may be written twice
+    int metrics_slot = g_region->Acquire();
     pid_t pid = fork();
     if (pid < 0) {
       spdlog::error("fork: {}; retrying in 1 s", strerror(errno));
+      if (metrics_slot >= 0) g_region->Release(metrics_slot);
       close(pipefd[0]);
       close(pipefd[1]);
       slots_[slot].respawn_at = Clock::now() + std::chrono::seconds(1);
@@ -260,6 +289,8 @@ class Master {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != master_pid_) _exit(0);
       RestoreFatalHandlers();
+      if (metrics_slot >= 0) g_region->Attach(metrics_slot);
+      if (metrics_) metrics_->CloseFds();
       close(pipefd[0]);
       close(sfd_);
       for (auto& [other, p] : procs_) {
@@ -271,6 +302,7 @@ class Master {
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     Proc p;
     p.slot = slot;
+    p.metrics_slot = metrics_slot;
     p.started = Clock::now();
     p.ready_fd = pipefd[0];
     procs_[pid] = p;
@@ -319,6 +351,7 @@ class Master {
     p.ready_fd = -1;
     if (r != 1) return;  // died before it was ready: SIGCHLD handles it
     p.ready = true;
+    if (p.slot >= static_cast<int>(slots_.size())) return;  // its slot was removed: it drains
     Slot& s = slots_[p.slot];
     if (s.replacement == pid) {
       pid_t old = s.current;
@@ -348,9 +381,17 @@ class Master {
         case SIGQUIT:
           Stop(sig);
           break;
+        case SIGUSR1:  // logrotate: every worker writes its own access log lines
+          spdlog::info("received SIGUSR1: reopening the access log in {} worker(s)",
+                       procs_.size());
+          for (auto& [pid, p] : procs_) kill(pid, SIGUSR1);
+          break;
         case SIGHUP:
           if (stopping_) break;
-          spdlog::info("received SIGHUP: rolling restart of {} worker(s)", slots_.size());
+          spdlog::info("received SIGHUP: reloading the configuration");
+          if (ctx_.reload && !ctx_.reload(&ctx_)) break;
+          ResizeSlots(ctx_.workers);
+          spdlog::info("rolling restart of {} worker(s)", slots_.size());
           for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
             if (std::find(roll_queue_.begin(), roll_queue_.end(), i) == roll_queue_.end()) {
               roll_queue_.push_back(i);
@@ -361,6 +402,28 @@ class Master {
           spdlog::info("received {}: ignored", strsignal(sig));
       }
     }
+  }
+
+  // A reload changed [php] workers: new slots are filled by SpawnMissing(); the workers of
+  // removed slots drain (the others take their connections, as in a rolling restart).
+  void ResizeSlots(int workers) {
+    int old = static_cast<int>(slots_.size());
+    if (workers == old) return;
+    spdlog::info("workers: {} -> {}", old, workers);
+    for (int i = workers; i < old; ++i) {
+      for (pid_t pid : {slots_[i].current, slots_[i].replacement}) {
+        auto it = procs_.find(pid);
+        if (pid == 0 || it == procs_.end()) continue;
+        it->second.retiring = true;
+        kill(pid, SIGTERM);
+      }
+      g_idle[i].store(0, std::memory_order_relaxed);
+    }
+    slots_.resize(workers);
+    g_slots = workers;
+    roll_queue_.erase(std::remove_if(roll_queue_.begin(), roll_queue_.end(),
+                                     [workers](int slot) { return slot >= workers; }),
+                      roll_queue_.end());
   }
 
   void Stop(int sig) {
@@ -392,16 +455,30 @@ class Master {
       procs_.erase(it);
       auto now = Clock::now();
       double lived = std::chrono::duration<double>(now - p.started).count();
-      std::string how = WIFSIGNALED(status)
-                            ? std::string("killed by signal ") + std::to_string(WTERMSIG(status)) +
-                                  " (SIG" + SigName(WTERMSIG(status)) + ")"
-                            : "exited with code " + std::to_string(WEXITSTATUS(status));
       bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      // Its counters join the master's totals; the log lines say how much it served.
+      uint64_t answered = p.metrics_slot >= 0 ? g_region->Release(p.metrics_slot) : 0;
+      std::string served = fmt::format("after {:.1f} s and {} request(s)", lived, answered);
+      std::string how = (WIFSIGNALED(status)
+                             ? std::string("killed by signal ") +
+                                   std::to_string(WTERMSIG(status)) + " (SIG" +
+                                   SigName(WTERMSIG(status)) + ")"
+                             : "exited with code " + std::to_string(WEXITSTATUS(status))) +
+                        " " + served;
       if (roll_waiting_ == pid) roll_waiting_ = 0;
+      if (p.slot >= static_cast<int>(slots_.size())) {  // a slot a reload removed
+        spdlog::info("worker {} (pid {}) {} (slot removed by a reload)", p.slot, pid, how);
+        continue;
+      }
       Slot& s = slots_[p.slot];
-      if (s.current == pid) g_idle[p.slot].store(0, std::memory_order_relaxed);
+      if (s.current == pid) {
+        g_idle[p.slot].store(0, std::memory_order_relaxed);
+        g_handoff->WorkerGone(p.slot);
+      }
       if (stopping_ || p.retiring) {
-        spdlog::info("worker {} (pid {}) {} after {:.1f} s", p.slot, pid, how, lived);
+        if (p.retiring && !stopping_) g_region->CountRestart(metrics::kRestartRolling);
+        spdlog::info("worker {} (pid {}) {}{}", p.slot, pid, how,
+                     p.retiring && !stopping_ ? " (rolling restart)" : "");
         if (s.current == pid) s.current = 0;
         continue;
       }
@@ -415,7 +492,9 @@ class Master {
       if (clean) {  // a recycled worker (max_requests): replace it at once
         s.quick_failures = 0;
         s.respawn_at = now;
-        spdlog::info("worker {} (pid {}) recycled after {:.1f} s; respawning", p.slot, pid, lived);
+        g_region->CountRestart(metrics::kRestartMaxRequests);
+        spdlog::info("worker {} (pid {}) recycled {}; respawning (reason: max_requests)", p.slot,
+                     pid, served);
         continue;
       }
       if (now - p.started < kQuickFailure) {
@@ -430,18 +509,38 @@ class Master {
                                                     kMaxBackoff);
       }
       s.respawn_at = now + delay;
+      metrics::RestartReason reason = metrics::ClassifyExit(status, delay.count() > 0);
+      g_region->CountRestart(reason);
       if (delay.count() == 0) {
-        spdlog::error("worker {} (pid {}) {} after {:.1f} s; respawning", p.slot, pid, how, lived);
+        spdlog::error("worker {} (pid {}) {}; respawning (reason: {})", p.slot, pid, how,
+                      metrics::RestartReasonName(reason));
       } else {
         spdlog::error(
-            "worker {} (pid {}) {} after {:.1f} s; crash loop ({} quick failures in a row): "
-            "next respawn in {:.2f} s",
-            p.slot, pid, how, lived, s.quick_failures, delay.count() / 1000.0);
+            "worker {} (pid {}) {}; crash loop ({} quick failures in a row): "
+            "next respawn in {:.2f} s (reason: crash_loop)",
+            p.slot, pid, how, s.quick_failures, delay.count() / 1000.0);
       }
     }
   }
 
-  const SupervisorContext& ctx_;
+  // What the metrics listener reports (metrics_collect.h): the shared slots, plus which process
+  // is each index's current worker and which are replacements still booting.
+  metrics::MetricsSnapshot Snapshot() const {
+    metrics::MetricsSnapshot s;
+    metrics::CollectCommon(*g_region, ctx_.store, *ctx_.cfg, &s);
+    s.workers_configured = static_cast<int>(slots_.size());
+    s.stopping = stopping_;
+    for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+      const Slot& slot = slots_[i];
+      if (slot.replacement != 0) ++s.workers_starting;
+      auto it = procs_.find(slot.current);
+      if (slot.current == 0 || it == procs_.end() || it->second.metrics_slot < 0) continue;
+      s.workers.push_back(metrics::ViewOf(g_region->slot(it->second.metrics_slot), i, slot.current));
+    }
+    return s;
+  }
+
+  SupervisorContext ctx_;  // a reload replaces cfg, router and workers
   const pid_t master_pid_ = getpid();
   std::vector<Slot> slots_;
   std::map<pid_t, Proc> procs_;
@@ -453,6 +552,7 @@ class Master {
   bool listen_open_ = true;
   int stop_signal_ = SIGTERM;
   Clock::time_point stop_deadline_;
+  std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen, or none
 };
 
 }  // namespace
@@ -466,6 +566,18 @@ int RunSupervisor(const SupervisorContext& ctx) {
   }
   g_idle = static_cast<std::atomic<uint8_t>*>(flags);  // zero-filled: nobody idle yet
   g_slots = ctx.workers;
+  g_region = metrics::MetricsRegion::Create(2 * std::max(ctx.workers, kMostWorkers) + 2);
+  if (g_region == nullptr) {
+    spdlog::error("mmap: {}", strerror(errno));
+    return 1;
+  }
+  std::string error;
+  std::unique_ptr<Handoff> handoff = Handoff::Create(ctx.workers, g_idle, &error);
+  if (!handoff) {
+    spdlog::error("dispatch between workers: {}", error);
+    return 1;
+  }
+  g_handoff = handoff.get();
   InstallMasterFatalHandlers();
   Master master(ctx);
   return master.Run();

@@ -14,13 +14,18 @@
 // The master stays single-threaded for its whole life (so every fork is taken from a thread-free
 // point): one poll() loop over a signalfd and the workers' readiness pipes that also runs the
 // store's active-expiry cycle every 100 ms (the sweeper, once for the shared arena) and
-// supervises: respawns a dead worker (crash-loop throttled), recycles after max_requests, rolls
-// the workers on SIGHUP, drains on SIGTERM/SIGINT, stops at once on SIGQUIT.
+// supervises: respawns a dead worker (crash-loop throttled), recycles after max_requests,
+// reloads the config and rolls the workers on SIGHUP, passes SIGUSR1 (reopen the access log) on
+// to every worker, drains on SIGTERM/SIGINT, stops at once on SIGQUIT. The same loop answers the
+// `[metrics] listen` endpoint (metrics_server.h) from the workers' shared counter slots
+// (metrics.h), and counts every restart by reason; its log line for a worker's exit names the
+// reason and how many requests that worker answered.
 #ifndef EPHPM_RUNTIME_HTTP_SUPERVISOR_H_
 #define EPHPM_RUNTIME_HTTP_SUPERVISOR_H_
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "runtime/config/config.h"
@@ -41,6 +46,11 @@ struct SupervisorContext {
   kv::Store* store = nullptr;
   int listen_fd = -1;  // the master's copy; closed by RunSupervisor when it starts to drain
   int workers = 2;     // resolved (>= 1)
+  int metrics_fd = -1;  // [metrics] listen socket, answered in the master's loop; -1 = none
+  // SIGHUP: re-reads the config (reload.h). true: *ctx now holds the new cfg, router and worker
+  // count, and the master rolls every worker onto them; false: rejected (logged), nothing
+  // changes. Empty: SIGHUP only rolls the workers.
+  std::function<bool(SupervisorContext* ctx)> reload;
 };
 
 // Forks and supervises the workers until SIGTERM/SIGINT (graceful) or SIGQUIT (immediate).

@@ -24,8 +24,11 @@
 
 #include "runtime/http/access_log.h"
 #include "runtime/http/job_queue.h"
+#include "runtime/http/metrics.h"
+#include "runtime/http/reload.h"
 #include "runtime/http/worker_php.h"
 #include "runtime/php/engine.h"
+#include "runtime/php/request_memory.h"
 #include "runtime/php/request_sapi.h"
 
 namespace ephpm::http {
@@ -39,7 +42,8 @@ constexpr rlim_t kMainStack = 64ull << 20;  // docs/embedding-php.md section 11
 constexpr auto kAcceptBalancePoll = std::chrono::milliseconds(2);
 
 // How often the control thread checks that its master is still there (besides the
-// PR_SET_PDEATHSIG signal, which a master that dies while forking can miss).
+// PR_SET_PDEATHSIG signal, which a master that dies while forking can miss) and publishes the
+// sampled gauges (metrics.h).
 constexpr int kMasterCheckMs = 200;
 
 // How long the PHP thread may take to return from its loop once the queue is closed, before
@@ -55,8 +59,8 @@ struct DrainPlan {
 // Takes the signals and runs the drain, on its own thread.
 class Control {
  public:
-  Control(const WorkerOptions& options, Server& server, JobQueue& queue)
-      : o_(options), server_(server), queue_(queue) {}
+  Control(const WorkerOptions& options, Server& server, JobQueue& queue, AccessLog& access_log)
+      : o_(options), server_(server), queue_(queue), access_log_(access_log) {}
 
   // Call with every blockable signal blocked (the thread inherits the mask).
   void Start() { thread_ = std::thread([this] { Run(); }); }
@@ -103,8 +107,9 @@ class Control {
     const timespec tick{0, kMasterCheckMs * 1000000L};
     for (;;) {
       siginfo_t info;
-      int sig = o_.master != 0 ? sigtimedwait(&waitset, &info, &tick)
-                               : sigwaitinfo(&waitset, &info);
+      int sig = sigtimedwait(&waitset, &info, &tick);
+      // The gauges that change too often to keep exact on the request path (metrics.h).
+      metrics::PublishLoad(server_.active_connections(), queue_.size());
       if (MasterGone()) {
         spdlog::warn("{}: master (pid {}) is gone; stopping", o_.name, o_.master);
         return Stop::kMasterGone;
@@ -115,6 +120,11 @@ class Control {
         _exit(0);
       }
       if (sig == SIGUSR1 && recycle_.load()) return Stop::kRecycle;
+      if (sig == SIGUSR1) {  // logrotate, directly or passed on by the master
+        access_log_.Reopen();
+        spdlog::debug("{}: received {}: access log reopened", o_.name, strsignal(sig));
+        continue;
+      }
       if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) {
         spdlog::log(o_.master != 0 ? spdlog::level::debug : spdlog::level::info,
                     "{}: received {}: draining", o_.name, strsignal(sig));
@@ -127,12 +137,16 @@ class Control {
                      queued ? "booting the worker script again" : "ignored (PHP queue full)");
         continue;
       }
-      spdlog::info("{}: received {}: ignored", o_.name, strsignal(sig));
+      spdlog::info("{}: received {}: ignored{}", o_.name, strsignal(sig),
+                   sig == SIGHUP && o_.master == 0
+                       ? " (the configuration is re-read by a master: [php] workers > 1)"
+                       : "");
     }
   }
 
   void Drain(const DrainPlan& plan) {
     if (o_.on_drain) o_.on_drain();
+    metrics::SetAccepting(false);
     server_.StopAccepting();
     // A long poll (ephpm_kv_wait) would otherwise hold the drain until its own timeout, up to
     // the whole drain budget with max_execution_time = 0.
@@ -155,6 +169,7 @@ class Control {
   const WorkerOptions& o_;
   Server& server_;
   JobQueue& queue_;
+  AccessLog& access_log_;
   std::thread thread_;
   std::atomic<bool> recycle_{false};
   std::mutex mu_;
@@ -174,19 +189,25 @@ void RunClassicPhp(JobQueue& queue, RequestBudget& budget, const std::function<v
   while (std::unique_ptr<PhpJob> job = queue.Pop()) {
     php::ExecuteRequest(job->info, job->writer.get());
     job.reset();
+    php::RequestMemory memory = php::LastRequestMemory();
+    metrics::PublishPhpMemory(memory.in_use, memory.peak);
     budget.Count();
   }
 }
 
 int RunWorker(const WorkerOptions& o) {
   const config::Config& cfg = *o.cfg;
-  php::RequestSapiStartWorker();  // this thread is the PHP thread; starts the watchdog
+  // A worker forked after a reload runs its config's PHP settings (reload.h).
+  php::ApplyIniChanges(PhpOptionsFor(cfg));
+  // This thread is the PHP thread; starts the watchdog.
+  php::RequestSapiStartWorker(cfg.php.max_execution_time);
 
   JobQueue queue(static_cast<size_t>(cfg.server.php_queue_size));
-  AccessLog access_log(cfg.log.access_log);
+  AccessLog access_log(cfg.log.access_log, cfg.log.access_log_format);
   Server server(cfg, o.router, o.mime, &queue, &access_log);
   if (o.balance != nullptr) server.BalanceAccepts(*o.balance, kAcceptBalancePoll);
-  Control control(o, server, queue);
+  if (o.handoff != nullptr) server.DispatchWith(o.handoff);
+  Control control(o, server, queue, access_log);
   {
     sigset_t old;
     php::BlockSignalsForHelperThread(&old);
@@ -206,6 +227,7 @@ int RunWorker(const WorkerOptions& o) {
     if (ready) return;
     ready = true;
     server.StartAccepting();
+    metrics::SetAccepting(true);
     if (o.on_ready) o.on_ready();
   };
   ChoosePhpLoop(cfg)(queue, budget, on_ready);

@@ -29,6 +29,7 @@
 
 namespace ephpm::http {
 
+class Handoff;
 class JobQueue;
 
 struct WorkerOptions {
@@ -44,6 +45,7 @@ struct WorkerOptions {
   // Worker processes only: accept balancing (server.h), the master to outlive no longer than a
   // short drain (0 = none), and SIGQUIT ending the process at once instead of draining.
   const Server::Balance* balance = nullptr;
+  Handoff* handoff = nullptr;  // dispatch between the workers (handoff.h)
   pid_t master = 0;
   bool sigquit_exits_at_once = false;
 };

@@ -12,7 +12,9 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/http/job_queue.h"
+#include "runtime/http/metrics.h"
 #include "runtime/http/worker.h"
+#include "runtime/php/request_memory.h"
 
 namespace ephpm::http {
 namespace {
@@ -52,6 +54,8 @@ class QueueSource final : public php::WorkerRequestSource {
 
   void Done(php::Outcome) override {
     job_.reset();
+    php::RequestMemory memory = php::TakeRequestMemory();
+    metrics::PublishPhpMemory(memory.in_use, memory.peak);
     budget_->Count();
   }
 
@@ -74,6 +78,7 @@ void OnBooted(void* arg) {
   auto* watch = static_cast<BootWatch*>(arg);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - watch->started);
   spdlog::info("worker script {} booted in {} ms", g_script.script_filename, ms.count());
+  metrics::SetBooted();
   if (!*watch->attempted) {
     *watch->attempted = true;
     (*watch->ready)();

@@ -24,6 +24,7 @@
 #include "runtime/php/engine.h"
 #include "runtime/php/php_headers.h"
 #include "runtime/php/request_context.h"
+#include "runtime/php/request_memory.h"
 
 namespace ephpm::php {
 namespace {
@@ -386,6 +387,7 @@ void RunScript(RequestContext* ctx, bool* startup_failed, bool* bailout, int* la
   *bailout = CG(unclean_shutdown) != 0;
   *last_error = PG(last_error_type);
   *display_errors = PG(display_errors) != 0;
+  RecordRequestMemory();  // before shutdown frees it (request_memory.h)
   *shutdown_bailout = false;
   zend_try { php_request_shutdown(nullptr); }
   zend_catch { *shutdown_bailout = true; }
@@ -406,9 +408,7 @@ bool RequestSapiStartup(const RequestSapiOptions& options, std::string* error) {
   FillModule();
   EngineOptions eo;
   eo.hardcoded_ini = ServeHardcodedIni();
-  eo.ini_overrides.push_back("memory_limit=" + options.memory_limit);
-  eo.ini_overrides.push_back("post_max_size=" + std::to_string(options.post_max_size));
-  for (const auto& line : options.ini_overrides) eo.ini_overrides.push_back(line);
+  eo.ini_overrides = IniLines(options);
   eo.ini_path = options.ini_file;
   eo.kv_store = options.kv_store;
   if (!EngineStartup(&g_module, eo, error)) return false;
@@ -418,8 +418,9 @@ bool RequestSapiStartup(const RequestSapiOptions& options, std::string* error) {
   return true;
 }
 
-void RequestSapiStartWorker() {
+void RequestSapiStartWorker(int64_t max_execution_time) {
   g_php_thread = pthread_self();
+  g_options.max_execution_time = max_execution_time;
   g_watchdog.Start(g_options.max_execution_time, g_options.watchdog_grace_seconds);
 }
 

@@ -119,8 +119,20 @@ enum class Outcome {
 // Starts PHP (EngineStartup with our module) and the watchdog thread.
 bool RequestSapiStartup(const RequestSapiOptions& options, std::string* error);
 // In a worker forked after RequestSapiStartup(start_watchdog = false): makes the calling thread
-// the PHP thread and starts the watchdog thread. Call once, before the first request.
-void RequestSapiStartWorker();
+// the PHP thread and starts the watchdog thread with this max_execution_time (the config the
+// worker was forked with, which a reload may have changed). Call once, before the first request.
+void RequestSapiStartWorker(int64_t max_execution_time);
+
+// The INI lines module start-up gets from `options` ("name=value"; memory_limit, post_max_size,
+// then [php.ini] in order; the last of a name wins).
+std::vector<std::string> IniLines(const RequestSapiOptions& options);
+
+// In a worker forked after a reload, before RequestSapiStartWorker(): gives every INI directive
+// whose value in `options` differs from module start-up's that value, as php-fpm applies a
+// pool's php_admin_value in its children (docs/embedding-php.md section 6). A directive PHP
+// does not know is skipped (it was only a get_cfg_var() value at start-up too); one whose
+// handler refuses the value (read only at module start-up) keeps its value, with a warning.
+void ApplyIniChanges(const RequestSapiOptions& options);
 // Runs one request to completion; the writer has received its response when this returns.
 Outcome ExecuteRequest(const RequestInfo& request, ResponseWriter* writer);
 // Stops the watchdog, shuts PHP down.

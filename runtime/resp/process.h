@@ -22,8 +22,8 @@
 namespace ephpm::resp {
 
 // Forks the RESP process serving `listen_fd` (bound and listening; the caller closes its own copy
-// afterwards). The child closes `close_in_child` (the HTTP listener) first. Returns its pid, or
-// -1 with *error.
+// afterwards). The child closes `close_in_child` (the HTTP and metrics listeners) first. Returns
+// its pid, or -1 with *error.
 pid_t StartRespProcess(const config::RedisCompatConfig& config, kv::Store* store, int listen_fd,
                        const std::vector<int>& close_in_child, std::string* error);
 

@@ -552,17 +552,38 @@ TEST(ConfigLog, Keys) {
               "ephpm.toml: [log] level: unknown level \"verbose\" (expected trace, debug, info, "
               "warn, error, off)");
   ExpectError("[log]\nformat = \"json\"\n",
-              "ephpm.toml: [log] format: unknown key (expected one of: level, access_log)");
+              "ephpm.toml: [log] format: unknown key (expected one of: level, access_log, "
+              "access_log_format)");
   ExpectError("[log]\naccess_log = false\n",
               "ephpm.toml: [log] access_log: expected a string, got boolean");
 }
 
+TEST(ConfigMetrics, OffByDefaultListenAndErrors) {
+  Config c;
+  ASSERT_TRUE(Parse("", &c).ok);
+  EXPECT_EQ(c.metrics.listen, "");
+  ASSERT_TRUE(Parse("[metrics]\nlisten = \"127.0.0.1:9090\"\n", &c).ok);
+  EXPECT_EQ(c.metrics.listen, "127.0.0.1:9090");
+  EXPECT_EQ(c.metrics.listen_address.host, "127.0.0.1");
+  EXPECT_EQ(c.metrics.listen_address.port, 9090);
+  ASSERT_TRUE(Parse("[metrics]\nlisten = \"[::1]:0\"\n", &c).ok);
+  EXPECT_EQ(c.metrics.listen_address.host, "::1");
+  ExpectErrorPrefix("[metrics]\nlisten = \"9090\"\n", "ephpm.toml: [metrics] listen: ");
+  ExpectError("[metrics]\nlisten = 9090\n",
+              "ephpm.toml: [metrics] listen: expected a string \"host:port\", e.g. "
+              "\"127.0.0.1:9090\"");
+  ExpectError("[metrics]\npath = \"/m\"\n",
+              "ephpm.toml: [metrics] path: unknown key (expected one of: listen)");
+  ExpectError("metrics = 1\n", "ephpm.toml: [metrics]: expected a table, got integer");
+}
+
 TEST(ConfigTopLevel, UnknownTablesAndKeys) {
   ExpectError("[serverr]\nlisten = \"x\"\n",
-              "ephpm.toml: [serverr]: unknown table (expected [server], [php], [kv], [log])");
+              "ephpm.toml: [serverr]: unknown table (expected [server], [php], [kv], [log], "
+              "[metrics])");
   ExpectError("listen = \"127.0.0.1:80\"\n",
               "ephpm.toml: listen: unknown top-level key (settings belong in [server], [php], "
-              "[kv] or [log])");
+              "[kv], [log] or [metrics])");
 }
 
 TEST(ConfigTopLevel, SyntaxErrorNamesLineAndColumn) {
@@ -801,7 +822,7 @@ TEST(ConfigMessages, KeysWithNulOrNewlineAreEscapedNotTruncated) {
               "[server.request], [server.timeouts])");
   ExpectError("\"\\u0000\" = 1\n",
               "ephpm.toml: \"\\x00\": unknown top-level key (settings belong in [server], [php], "
-              "[kv] or [log])");
+              "[kv], [log] or [metrics])");
 }
 
 TEST_F(ConfigFileTest, AccessLogMustBeAppendable) {

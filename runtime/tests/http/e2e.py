@@ -538,6 +538,55 @@ def static_ranges(p):
 
 
 @test
+def static_large_file_sendfile_and_ranges(p):
+    # 300 KB: above the sendfile threshold (64 KiB), whole and as ranges on both sides of it.
+    data = bytes((i * 7 + i // 251) % 256 for i in range(300000))
+    with open(os.path.join(CTX.docroot, "large.bin"), "wb") as f:
+        f.write(data)
+    c = Conn(p)
+    try:
+        for rng, want in ((None, data), ("bytes=100-70099", data[100:70100]),
+                          ("bytes=-200000", data[-200000:]), ("bytes=5-9", data[5:10])):
+            hdr = "Range: %s\r\n" % rng if rng else ""
+            c.send("GET /large.bin HTTP/1.1\r\nHost: x\r\n%s\r\n" % hdr)
+            r = c.read_response()
+            eq(r.status, 206 if rng else 200, "status for %s" % rng)
+            eq(int(r.header("content-length")), len(want), "Content-Length for %s" % rng)
+            check(r.body == want, "body for %s (%d bytes)" % (rng, len(r.body)))
+        c.send("HEAD /large.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.read_response(head=True)
+        eq((r.status, r.header("content-length")), (200, "300000"), "HEAD keeps the length")
+        c.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        eq(c.read_response().status, 200, "keep-alive after sendfile bodies")
+    finally:
+        c.close()
+
+
+@test
+def static_file_replaced_is_served_new(p):
+    # The open-file cache revalidates an entry after 1 s: a replaced file (new inode, as a deploy
+    # does it) is served new after that, never an error in between.
+    path = os.path.join(CTX.docroot, "replaced.txt")
+    with open(path, "w") as f:
+        f.write("old version\n")
+    eq(get(p, "/replaced.txt").body, b"old version\n", "first version")
+    with open(path + ".tmp", "w") as f:
+        f.write("the new version\n")
+    os.rename(path + ".tmp", path)
+    seen = set()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = get(p, "/replaced.txt")
+        eq(r.status, 200, "status while the file is replaced")
+        seen.add(r.body)
+        if r.body == b"the new version\n":
+            break
+        time.sleep(0.1)
+    check(b"the new version\n" in seen, "the new version is served: %r" % seen)
+    check(seen <= {b"old version\n", b"the new version\n"}, "only whole versions: %r" % seen)
+
+
+@test
 def method_not_allowed_on_static(p):
     for m in ("POST", "PUT", "DELETE", "PATCH"):
         r = request(p, m, "/a.txt", body="x")
