@@ -390,11 +390,16 @@ class Master {
           if (stopping_) break;
           spdlog::info("received SIGHUP: reloading the configuration");
           if (ctx_.reload && !ctx_.reload(&ctx_)) break;
-          ResizeSlots(ctx_.workers);
-          spdlog::info("rolling restart of {} worker(s)", slots_.size());
-          for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
-            if (std::find(roll_queue_.begin(), roll_queue_.end(), i) == roll_queue_.end()) {
-              roll_queue_.push_back(i);
+          {
+            // Slots a resize adds are spawned with the new configuration already: only the
+            // workers that ran the old one are restarted.
+            int running_old = std::min(static_cast<int>(slots_.size()), ctx_.workers);
+            ResizeSlots(ctx_.workers);
+            spdlog::info("rolling restart of {} worker(s)", running_old);
+            for (int i = 0; i < running_old; ++i) {
+              if (std::find(roll_queue_.begin(), roll_queue_.end(), i) == roll_queue_.end()) {
+                roll_queue_.push_back(i);
+              }
             }
           }
           break;
