@@ -257,9 +257,13 @@ expect_err_contains "larger than 1 MB (1048577 bytes)" "size cap reason"
 printf '[php]\nini_file = "fifo.toml"\n' > inififo.toml
 run timeout 10 "$EPHPM" --config inififo.toml php -r 'echo 1;'
 expect_rc 2 "[php] ini_file naming a FIFO"; expect_err_contains '[php] ini_file: "'"$tmp"'/fifo.toml": not a regular file (a FIFO)' "ini_file reason"
-printf '[kv]\ncompression = true\n' > warn.toml
+printf '[kv]\nsecret = "s3cret"\n' > warn.toml
 run "$EPHPM" --config warn.toml php -r 'echo "ran";'
-expect_out "ran" "unknown ePHPm [kv] keys only warn"; expect_err_contains "compression" "warning names the key"
+expect_out "ran" "unimplemented ePHPm [kv] keys only warn"; expect_err_contains "[kv] secret" "warning names the key"
+printf '[kv]\ncompression = true\n' > badcomp.toml
+run "$EPHPM" --config badcomp.toml php -r 'echo "ran";'
+expect_rc 2 "[kv] compression is implemented: a wrong type is a config error"
+expect_err_contains "[kv] compression: expected a string, got boolean" "compression type reason"
 run "$EPHPM" php -r '$pid = pcntl_fork(); if ($pid === 0) { ephpm_kv_set("child", "wrote"); exit(0); } pcntl_waitpid($pid, $s); echo ephpm_kv_get("child");'
 expect_out "wrote" "pcntl_fork children share the store"; expect_rc 0 "fork exit code"
 
