@@ -1664,7 +1664,7 @@ def access_log_written(p):
 def cli_overrides_and_kv_warning(p):
     cfg = os.path.join(CTX.workdir, "overrides-src.toml")
     with open(cfg, "w") as f:
-        f.write('[server]\nlisten = "127.0.0.1:1"\ndocument_root = "/nonexistent"\n[kv]\ncompression = true\n')
+        f.write('[server]\nlisten = "127.0.0.1:1"\ndocument_root = "/nonexistent"\n[kv]\nsecret = "s3cret"\n')
     srv = Server(CTX.binary, CTX.workdir, "", "ovr")
     srv.config = cfg
     out = open(srv.stdout_path, "w")
@@ -1681,7 +1681,7 @@ def cli_overrides_and_kv_warning(p):
             time.sleep(0.05)
         check(srv.port, "started with overrides: " + srv.stderr())
         eq(get(srv.port, "/hello.php").body, b"Hello, world!\n", "document root override")
-        check("[kv] compression: ePHPm setting not implemented" in srv.stderr(), "kv warning printed")
+        check("[kv] secret: ePHPm setting not implemented" in srv.stderr(), "kv warning printed")
     finally:
         eq(srv.stop(), 0, "exit code")
 
