@@ -4,10 +4,10 @@
 #      strict mode, lazy write, gc, destroy/regenerate, lock wait timeout and cancellation, lost-lock refusal, forked
 #      processes as concurrent requests, a holder killed with SIGKILL), with no sweeper thread;
 #   2. the same handler under `ephpm serve` with two workers (runtime/tests/http/sessions_e2e.py);
-#   3. ephpm/symfony-bundle (symfony-bundle/): Symfony Lock's own store tests against EphpmKvStore, and a kernel built
-#      in the test (pools, clearer, cache:pool:clear, LockFactory, rate limiter, session handler, config errors), on
-#      Symfony 7.x (symfony-bundle/vendor) and 6.4 (symfony-bundle/.matrix/6.4, generated here, gitignored); PHPStan
-#      (level max) and PSR-12 on the bundle.
+#   3. ephpm/symfony-bundle (symfony-bundle/): the Symfony Lock store contract (our tests, symfony-bundle/tests/Lock)
+#      against EphpmKvStore, and a kernel built in the test (pools, clearer, cache:pool:clear, LockFactory, rate
+#      limiter, session handler, config errors), on Symfony 7.x (symfony-bundle/vendor) and 6.4
+#      (symfony-bundle/.matrix/6.4, generated here, gitignored); PHPStan (level max) and PSR-12 on the bundle.
 # Every runner prints `N passed, M failed`; the last line sums the legs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -80,10 +80,7 @@ cat > "$bundle/.matrix/6.4/composer.json" <<JSON
         "symfony/http-foundation": "6.4.*"
     },
     "require-dev": {"phpunit/phpunit": "^9.6"},
-    "autoload-dev": {"psr-4": {
-        "Ephpm\\\\Bundle\\\\Tests\\\\": "../../tests/",
-        "Symfony\\\\Component\\\\Lock\\\\Tests\\\\Store\\\\": "../../tests/Upstream/SymfonyLock/"
-    }},
+    "autoload-dev": {"psr-4": {"Ephpm\\\\Bundle\\\\Tests\\\\": "../../tests/"}},
     "config": {"lock": false}
 }
 JSON

@@ -10,30 +10,22 @@ use Symfony\Component\Lock\Exception\LockAcquiringException;
 use Symfony\Component\Lock\Exception\LockConflictedException;
 use Symfony\Component\Lock\Key;
 use Symfony\Component\Lock\LockFactory;
-use Symfony\Component\Lock\PersistingStoreInterface;
-use Symfony\Component\Lock\Tests\Store\AbstractStoreTestCase;
-use Symfony\Component\Lock\Tests\Store\BlockingStoreTestTrait;
-use Symfony\Component\Lock\Tests\Store\ExpiringStoreTestTrait;
 
 /**
- * Symfony Lock's own store tests (AbstractStoreTestCase, BlockingStoreTestTrait, ExpiringStoreTestTrait, from the
- * symfony/lock package) against the real store, plus what is specific to ephpm: wake-up on release, take-over after a
- * killed holder's TTL, cancellation, tokens.
+ * The Symfony Lock store contract (BlockingStoreContractTestCase) against the real store, plus what is specific to
+ * ephpm: wake-up on release, take-over after a killed holder's TTL, cancellation, tokens.
  */
-final class EphpmKvStoreTest extends AbstractStoreTestCase
+final class EphpmKvStoreTest extends BlockingStoreContractTestCase
 {
-    use BlockingStoreTestTrait;
-    use ExpiringStoreTestTrait;
-
-    protected function getStore(): PersistingStoreInterface
+    protected function createStore(): EphpmKvStore
     {
         return new EphpmKvStore();
     }
 
-    /** The store's TTLs are whole seconds: one second of clock delay keeps the expiry tests exact. */
-    protected function getClockDelay(): int
+    /** The store's TTLs are whole seconds. */
+    protected function expiryUnit(): float
     {
-        return 1_000_000;
+        return 1.0;
     }
 
     public function testConstructorRejectsNonPositiveTtl(): void
@@ -58,7 +50,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
 
     public function testDeleteNeverFreesAnotherHoldersLock(): void
     {
-        $store = $this->getStore();
+        $store = $this->createStore();
         $resource = uniqid(__METHOD__, true);
         $mine = new Key($resource);
         $store->save($mine);
@@ -75,7 +67,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
 
     public function testPutOffExpirationRetakesAFreeLockAndExtendsOwnLock(): void
     {
-        $store = $this->getStore();
+        $store = $this->createStore();
         $key = new Key(uniqid(__METHOD__, true));
         $store->save($key);
         $store->putOffExpiration($key, 100);
@@ -88,7 +80,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
 
     public function testSubSecondTtlRoundsUpInTheStoreOnly(): void
     {
-        $store = $this->getStore();
+        $store = $this->createStore();
         $key = new Key(uniqid(__METHOD__, true));
         $store->save($key);
         $store->putOffExpiration($key, 0.3);
@@ -110,7 +102,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
             return 0;
         });
         $this->waitFor($resource . ':child');
-        $store = $this->getStore();
+        $store = $this->createStore();
         $key = new Key($resource);
         $store->waitAndSave($key);
         $acquiredAt = hrtime(true);
@@ -134,7 +126,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
         });
         $this->assertSame(128 + \SIGKILL, $this->reap($pid));
         $this->assertTrue(ephpm_kv_exists('lock:' . $resource), 'the dead holder\'s lock is still there');
-        $store = $this->getStore();
+        $store = $this->createStore();
         $key = new Key($resource);
         $store->waitAndSave($key);
         $this->assertTrue($store->exists($key));
@@ -154,7 +146,7 @@ final class EphpmKvStoreTest extends AbstractStoreTestCase
         ephpm_test_cancel_waits_after(100);
         try {
             $this->expectException(LockAcquiringException::class);
-            $this->getStore()->waitAndSave(new Key($resource));
+            $this->createStore()->waitAndSave(new Key($resource));
         } finally {
             ephpm_test_reset_wait_cancel();
             $this->assertSame('someone-else', ephpm_kv_get('lock:' . $resource));
