@@ -17,30 +17,18 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import Conn, Server, check, eq, get, request  # noqa: E402
+from e2e import Conn, check, eq, get, request, rss_kb  # noqa: E402
+from workers_e2e import children, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "worker_fixtures", "public")
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
-_seq = [0]
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def config(script="app.php", workers=1, max_requests=None, max_execution_time=10, mode="worker",
@@ -58,10 +46,7 @@ def config(script="app.php", workers=1, max_requests=None, max_execution_time=10
 
 
 def start(name, **kw):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
-    srv.start()
-    return srv
+    return SUITE.start(name, config(**kw))
 
 
 def dump(port, query="", **kw):
@@ -72,40 +57,6 @@ def dump(port, query="", **kw):
 
 def kv(port, key):
     return get(port, "/?a=kvget&k=" + key).text().strip()
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(d))
-    return sorted(out)
-
-
-def wait_for(cond, timeout, step=0.02):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Server1:
@@ -671,22 +622,13 @@ def rss_stays_bounded_over_10000_requests(p):
         check(growth < 8 * 1024, "RSS grew by %d KiB over 9,000 requests" % growth)
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-worker-mode-")
-    private = os.path.join(workdir, "ephpm")
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(FIXTURES, CTX.docroot, symlinks=True)
     CTX.docroot_real = os.path.realpath(CTX.docroot)
-    CTX.sessions = os.path.join(workdir, "sessions")
+    CTX.sessions = os.path.join(CTX.workdir, "sessions")
     os.mkdir(CTX.sessions)
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup)

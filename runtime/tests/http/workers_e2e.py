@@ -15,28 +15,16 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
+import e2e  # noqa: E402  (the raw HTTP client, the Server wrapper, the test runner)
 from e2e import KeepAliveLoad, Server, check, eq, get  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def config(workers=2, max_requests=None, extra_php="", max_execution_time=10, extra_kv=""):
@@ -51,14 +39,8 @@ def config(workers=2, max_requests=None, extra_php="", max_execution_time=10, ex
     return text
 
 
-_seq = [0]
-
-
 def start(name, **kw):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
-    srv.start()
-    return srv
+    return SUITE.start(name, config(**kw))
 
 
 def children(pid):
@@ -605,20 +587,10 @@ def sigquit_stops_at_once(p):
 # ------------------------------------------------------------------------------------------------
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-workers-")
-    # A private copy: concurrent rebuilds of build/ must not replace the binary mid-test.
-    private = os.path.join(workdir, "ephpm")
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup)
