@@ -1309,7 +1309,8 @@ def large_bodies_reach_php_intact(p):
 def buffered_bodies_cap_503(p):
     # body_buffer_size 4 MB keeps 1 MB bodies in memory; max_buffered_bodies 1.5 MB lets one at a
     # time be buffered: a second one arriving while the first is held gets 503 + Retry-After,
-    # before its body is read; a small body still passes.
+    # before its body is read; a small body still passes. The server counts a body before it
+    # sends 100 Continue, so that answer (not a pause) says the held 1 MB is counted.
     cfg = base_config(CTX.docroot, '[server.request]\nmax_body_size = "8MB"\nbody_buffer_size = "4MB"\n'
                       'max_buffered_bodies = "1536KB"\n', "workers = 1")
     srv = Server(CTX.binary, CTX.workdir, cfg, "bodycap")
@@ -1317,8 +1318,10 @@ def buffered_bodies_cap_503(p):
     try:
         big = os.urandom(1 << 20)
         hold = Conn(srv.port, timeout=30)  # its 1 MB is counted from its headers until it ends
-        hold.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big) + big[:1000])
-        time.sleep(0.5)
+        hold.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\n\r\n" % len(big))
+        eq((hold._line(), hold._line()), (b"HTTP/1.1 100 Continue", b""), "the held body is counted")
+        hold.send(big[:1000])
         r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
         eq(r.status, 503, "a second 1 MB body beyond max_buffered_bodies")
         eq(r.header("retry-after"), "1", "Retry-After")
@@ -1342,6 +1345,10 @@ def buffered_bodies_cap_503(p):
         d = hold.read_response().json()
         hold.close()
         eq(d["input_md5"], md5hex(big), "the held body completes intact")
+        # The count is given back when PHP has ended the request, after its response went out
+        # (request shutdown runs then). One PHP thread (workers = 1): once it has answered
+        # another request, the held one has ended.
+        eq(get(srv.port, "/hello.php").status, 200, "the PHP thread moved on")
         r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
         eq(r.status, 200, "the count was given back when the request ended")
         eq(r.json()["input_md5"], md5hex(big), "1 MB in-memory body intact")
