@@ -382,7 +382,7 @@ class Suite:
             print("usage: %s path/to/ephpm [-k substring]" % os.path.basename(sys.argv[0]))
             sys.exit(2)
         only = args[2] if len(args) == 3 else None
-        name = os.path.basename(sys.argv[0])[:-len(".py")].replace("_e2e", "")
+        name = os.path.basename(sys.argv[0])[:-len(".py")].replace("_e2e", "").replace("_", "-")
         workdir = tempfile.mkdtemp(prefix="ephpm-%s-" % name)
         self.ctx.workdir = workdir
         self.ctx.binary = os.path.abspath(args[0])
