@@ -1691,6 +1691,24 @@ def worker_script_errors_exit_2(p):
     check('[php] worker_script: "%s/hello.php": No such file or directory' % CTX.workdir in err, err)
 
 
+def traced_child(tracer, argv):
+    """The pid of the tracer's child that runs argv, or None (strace forks short-lived children
+    of its own, to probe the kernel, before the one that runs the program)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (tracer, tracer)) as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    for kid in kids:
+        try:
+            with open("/proc/%s/cmdline" % kid, "rb") as f:
+                if f.read().split(b"\0")[:len(argv)] == [a.encode() for a in argv]:
+                    return int(kid)
+        except OSError:
+            pass
+    return None
+
+
 @test
 def sigterm_while_the_config_loads_ends_the_process(p):
     # strace holds `ephpm serve` inside the openat() of its config file for 5 s; SIGTERM sent
@@ -1702,31 +1720,34 @@ def sigterm_while_the_config_loads_ends_the_process(p):
     cfg = os.path.join(CTX.workdir, "slow.toml")
     with open(cfg, "w") as f:
         f.write(base_config(CTX.docroot))
+    serve = [CTX.binary, "serve", "--config", cfg]
     proc = subprocess.Popen([strace, "-qq", "-o", "/dev/null", "-P", cfg, "-e", "trace=openat",
-                             "-e", "inject=openat:delay_enter=5000000", CTX.binary, "serve", "--config", cfg],
+                             "-e", "inject=openat:delay_enter=5000000"] + serve,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tracee = None
     try:
-        tracee, held = None, 0
+        held = 0
         deadline = time.time() + 20
         while held < 3 and time.time() < deadline:  # three polls in a row: inside that openat()
             time.sleep(0.05)
+            tracee = tracee or traced_child(proc.pid, serve)
             try:
-                if tracee is None:
-                    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
-                        kids = f.read().split()
-                    tracee = int(kids[0]) if kids else None
-                    continue
                 with open("/proc/%d/syscall" % tracee) as f:
                     held = held + 1 if f.read().split()[0] == str(openat) else 0
-            except (OSError, IndexError):
+            except (OSError, TypeError):
                 held = 0
         check(held >= 3, "ephpm serve never sat in the delayed openat() of its config")
         os.kill(tracee, signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        # Killing strace detaches its tracee, which would run on: stop both.
+        for pid in (tracee, proc.pid):
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        proc.wait()
     eq(proc.returncode, -signal.SIGTERM, "killed by SIGTERM (strace mirrors it); stderr: " + err)
     check("listening on" not in out, "the server started although SIGTERM came while loading: " + out)
 
