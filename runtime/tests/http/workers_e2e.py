@@ -191,10 +191,29 @@ def two_sleeps_run_in_parallel(p):
         eq(srv.stop(), 0, "exit code")
 
 
+def until_every_worker_serves(srv, workers):
+    """Waits until `workers` different workers answer concurrent requests: `serve` prints its URL
+    once the master listens, before the forked workers accept (a burst sent then finds one
+    worker, which takes every connection: none is idle to step back for)."""
+    pids = set()
+    deadline = time.time() + 20
+    while len(pids) < workers and time.time() < deadline:
+        res = []
+        ts = [threading.Thread(target=lambda: res.append(wjson(srv.port, "sleep=0.2")["pid"]))
+              for _ in range(workers)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        pids |= set(res)
+    eq(len(pids), workers, "workers answering before the test")
+
+
 @test
 def counter_200_concurrent(p):
     srv = start("counter", workers=2)
     try:
+        until_every_worker_serves(srv, 2)
         key = "c200-%d" % os.getpid()
         values, pids, errors = [], set(), []
         lock = threading.Lock()
