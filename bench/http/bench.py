@@ -226,21 +226,30 @@ def start_baseline():
     return start_ephpm(name="ephpm-base", binary=copy)
 
 
-def start_fpm(children_count):
-    name = "fpm%d" % children_count
-    d = docroot(name, COUNTER_APCU)
-    base = os.path.join(WORK, name)
+def start_php_fpm(name, base, children_count, pool=""):
+    """php-fpm, pm = static with children_count children, on a Unix socket in base (`pool`: more
+    lines for its pool); returns its Proc and the socket once the socket exists."""
     sock = os.path.join(base, "fpm.sock")
     fpm_conf = os.path.join(base, "php-fpm.conf")
     with open(fpm_conf, "w") as f:
         f.write("[global]\npid = %s/fpm.pid\nerror_log = %s/fpm-error.log\ndaemonize = no\n"
                 "[www]\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %d\n"
-                "pm.max_requests = 0\n" % (base, base, sock, children_count))
+                "pm.max_requests = 0\n%s" % (base, base, sock, children_count, pool))
     fpm = Proc(name + "-php-fpm", ["php-fpm8.2", "-R", "-F", "-y", fpm_conf])
     STARTED.append(fpm)
+    deadline = time.time() + 10
+    while not os.path.exists(sock) and time.time() < deadline:
+        time.sleep(0.05)
+    return fpm, sock
+
+
+def start_nginx(name, base, server, http="", probe="/", timeout=20):
+    """nginx with NGINX_WORKERS worker(s) on a free port, its files in base; `server` is the body of
+    its server block after `listen`, `http` more lines for its http block. Returns the server
+    (port, procs, pids) once `probe` answers."""
     port = free_port()
-    nginx_conf = os.path.join(base, "nginx.conf")
-    with open(nginx_conf, "w") as f:
+    conf = os.path.join(base, "nginx.conf")
+    with open(conf, "w") as f:
         f.write("""worker_processes %s;
 daemon off;
 pid %s/nginx.pid;
@@ -248,30 +257,43 @@ error_log %s/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
+%s  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
   uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:%d;
-    root %s;
+%s  }
+}
+""" % (NGINX_WORKERS, base, base, http, base, base, base, base, base, port, server))
+    nginx = Proc(name, ["nginx", "-c", conf, "-p", base])
+    STARTED.append(nginx)
+    wait_http("http://127.0.0.1:%d%s" % (port, probe), timeout)
+    return {"port": port, "procs": [nginx], "pids": lambda: [nginx.p.pid] + children(nginx.p.pid)}
+
+
+def start_nginx_fpm(name, children_count, server, probe, pool="", timeout=20):
+    """nginx in front of php-fpm (start_php_fpm, start_nginx); `server` may name the php-fpm socket
+    as {sock}."""
+    base = os.path.join(WORK, name)
+    os.makedirs(base, exist_ok=True)
+    fpm, sock = start_php_fpm(name, base, children_count, pool)
+    srv = start_nginx(name + "-nginx", base, server.replace("{sock}", sock), probe=probe, timeout=timeout)
+    nginx_pids = srv["pids"]
+    srv["procs"].append(fpm)
+    srv["pids"] = lambda: nginx_pids() + [fpm.p.pid] + children(fpm.p.pid)
+    return srv
+
+
+def start_fpm(children_count):
+    name = "fpm%d" % children_count
+    d = docroot(name, COUNTER_APCU)
+    return start_nginx_fpm(name, children_count, """    root %s;
     location ~ \\.php$ {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-      fastcgi_pass unix:%s;
+      fastcgi_pass unix:{sock};
     }
-  }
-}
-""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, d, sock))
-    deadline = time.time() + 10
-    while not os.path.exists(sock) and time.time() < deadline:
-        time.sleep(0.05)
-    nginx = Proc(name + "-nginx", ["nginx", "-c", nginx_conf, "-p", base])
-    STARTED.append(nginx)
-    wait_http("http://127.0.0.1:%d/hello.php" % port)
-
-    def pids():
-        return [nginx.p.pid] + children(nginx.p.pid) + [fpm.p.pid] + children(fpm.p.pid)
-    return {"port": port, "procs": [nginx, fpm], "pids": pids}
+""" % d, "/hello.php")
 
 
 def static_docroot(name):
@@ -299,29 +321,9 @@ def start_static_ephpm():
 def start_static_nginx():
     base = os.path.join(WORK, "static-nginx")
     d = static_docroot("static-nginx")
-    port = free_port()
-    conf = os.path.join(base, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""worker_processes %s;
-daemon off;
-pid %s/nginx.pid;
-error_log %s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
-  uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:%d; root %s; }
-}
-""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, d))
-    nginx = Proc("static-nginx", ["nginx", "-c", conf, "-p", base])
-    STARTED.append(nginx)
-    wait_http("http://127.0.0.1:%d/%s" % (port, STATIC_FILES[0][0]))
-    return {"port": port, "procs": [nginx], "pids": lambda: [nginx.p.pid] + children(nginx.p.pid)}
+    return start_nginx("static-nginx", base, "    root %s;\n" % d,
+                       http="  include /etc/nginx/mime.types;\n  sendfile on;\n  tcp_nopush on;\n",
+                       probe="/" + STATIC_FILES[0][0])
 
 
 STATIC_SERVERS = [
@@ -491,56 +493,18 @@ def start_sf_ephpm(mode):
 
 
 def start_sf_fpm(children_count):
-    name = "sf-fpm%d" % children_count
-    base = os.path.join(WORK, name)
-    os.makedirs(base, exist_ok=True)
-    sock = os.path.join(base, "fpm.sock")
-    fpm_conf = os.path.join(base, "php-fpm.conf")
-    with open(fpm_conf, "w") as f:
-        f.write("[global]\npid = %s/fpm.pid\nerror_log = %s/fpm-error.log\ndaemonize = no\n"
-                "[www]\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %d\n"
-                "pm.max_requests = 0\nenv[APP_ENV] = bench_apcu\nenv[APP_DEBUG] = 0\n"
-                "php_admin_value[auto_prepend_file] = %s\n"
-                % (base, base, sock, children_count, os.path.join(ROOT, "bench/http/apcu_kv_shim.php")))
-    fpm = Proc(name + "-php-fpm", ["php-fpm8.2", "-R", "-F", "-y", fpm_conf])
-    STARTED.append(fpm)
-    port = free_port()
-    nginx_conf = os.path.join(base, "nginx.conf")
-    with open(nginx_conf, "w") as f:
-        f.write("""worker_processes %s;
-daemon off;
-pid %s/nginx.pid;
-error_log %s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %s/body; fastcgi_temp_path %s/fcgi; proxy_temp_path %s/proxy;
-  uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:%d;
-    root %s/public;
+    return start_nginx_fpm("sf-fpm%d" % children_count, children_count, """    root %s/public;
     location / { try_files $uri /index.php$is_args$args; }
     location ~ ^/index\\.php(/|$) {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;
       fastcgi_param DOCUMENT_ROOT $realpath_root;
-      fastcgi_pass unix:%s;
+      fastcgi_pass unix:{sock};
       internal;
     }
-  }
-}
-""" % (NGINX_WORKERS, base, base, base, base, base, base, base, port, SF_APP, sock))
-    deadline = time.time() + 10
-    while not os.path.exists(sock) and time.time() < deadline:
-        time.sleep(0.05)
-    nginx = Proc(name + "-nginx", ["nginx", "-c", nginx_conf, "-p", base])
-    STARTED.append(nginx)
-    wait_http("http://127.0.0.1:%d%s" % (port, SF_PATH), timeout=60)
-
-    def pids():
-        return [nginx.p.pid] + children(nginx.p.pid) + [fpm.p.pid] + children(fpm.p.pid)
-    return {"port": port, "procs": [nginx, fpm], "pids": pids}
+""" % SF_APP, SF_PATH, timeout=60,
+        pool="env[APP_ENV] = bench_apcu\nenv[APP_DEBUG] = 0\nphp_admin_value[auto_prepend_file] = %s\n"
+        % os.path.join(ROOT, "bench/http/apcu_kv_shim.php"))
 
 
 SF_SERVERS = [

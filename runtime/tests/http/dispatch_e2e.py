@@ -18,27 +18,15 @@ import select
 import shutil
 import signal
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import Conn, KeepAliveLoad, Server, check, eq, get  # noqa: E402
-from workers_e2e import alive, children, wait_for  # noqa: E402
+from e2e import Conn, KeepAliveLoad, check, eq, get  # noqa: E402
+from workers_e2e import children, wait_for  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 WORKER_SCRIPT = """<?php
 // Worker mode for dispatch_e2e.py: every request runs dispatch.php inside the booted script.
@@ -58,13 +46,8 @@ def config(workers=2, mode="classic", extra=""):
     return text
 
 
-_seq = [0]
-
-
 def start(name, **kw):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
-    srv.start()
+    srv = SUITE.start(name, config(**kw))
     wait_for(lambda: len(children(srv.proc.pid)) == kw.get("workers", 2), 10)
     return srv
 
@@ -104,28 +87,43 @@ def same_worker_pair(port):
     raise AssertionError("three connections on two workers, all different: %r" % pids)
 
 
-def slow_then_fast(srv, mode):
-    """A slow request on A, then a fast one on B (same worker): B is answered first, by the
-    other worker, and B stays usable (keep-alive) on that worker."""
-    a, b, busy_pid = same_worker_pair(srv.port)
+def behind_a_slow_request(port, what, send, answers=1):
+    """The shape of these tests: A and B share a worker, A sends a slow request, then send(B)
+    sends what is under test on B. Reads B's `answers` responses and asserts that they came while
+    A was still running, from the other worker, and that A was then answered by its own worker.
+    Returns (B's answers, B); B stays open for the caller, who closes it."""
+    a, b, busy_pid = same_worker_pair(port)
     try:
         send_get(a, "tag=slow&sleep=2")
         time.sleep(0.5)  # A's request reaches its worker first (not an assertion)
-        send_get(b, "tag=fast")
-        fast = answer(b)
-        check(not readable(a), "%s: B answered while the slow request on A is still running" % mode)
-        eq(fast["tag"], "fast", "B's answer")
-        check(fast["pid"] != busy_pid,
-              "%s: B's request ran in the other worker (pid %d), not behind A in %d"
-              % (mode, fast["pid"], busy_pid))
+        send(b)
+        got = [answer(b) for _ in range(answers)]
+        check(not readable(a), "%s answered while the slow request on A is still running" % what)
+        for g in got:
+            check(g["pid"] != busy_pid, "%s ran in the other worker (pid %d), not behind A in %d"
+                  % (what, g["pid"], busy_pid))
         slow = answer(a)
         eq((slow["tag"], slow["pid"]), ("slow", busy_pid), "A answered by its own worker")
+        return got, b
+    except BaseException:
+        b.close()
+        raise
+    finally:
+        a.close()
+
+
+def slow_then_fast(srv, mode):
+    """A fast request on B is answered first, by the other worker, and B stays usable
+    (keep-alive) on that worker."""
+    (fast,), b = behind_a_slow_request(srv.port, "%s: B's request" % mode,
+                                       lambda b: send_get(b, "tag=fast"))
+    try:
+        eq(fast["tag"], "fast", "B's answer")
         send_get(b, "tag=again")
         again = answer(b)
         eq((again["tag"], again["pid"]), ("again", fast["pid"]),
            "B is still a keep-alive connection, now with the worker it was handed to")
     finally:
-        a.close()
         b.close()
 
 
@@ -151,19 +149,12 @@ def fast_request_not_stuck_behind_slow_worker_mode(p):
 def pipelined_requests_keep_their_order_across_a_handoff(p):
     srv = start("pipeline")
     try:
-        a, b, busy_pid = same_worker_pair(srv.port)
-        send_get(a, "tag=slow&sleep=2")
-        time.sleep(0.5)
-        b.send("".join("GET /dispatch.php?tag=p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
-                       for i in range(4)))
-        got = [answer(b) for _ in range(4)]
-        check(not readable(a), "the pipelined requests were answered while A still runs")
+        pipelined = "".join("GET /dispatch.php?tag=p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(4))
+        got, b = behind_a_slow_request(srv.port, "the pipelined requests", lambda b: b.send(pipelined),
+                                       answers=4)
+        b.close()
         eq([g["tag"] for g in got], ["p0", "p1", "p2", "p3"], "responses in request order")
         eq(len({g["pid"] for g in got}), 1, "all by one worker")
-        check(got[0]["pid"] != busy_pid, "by the idle worker")
-        eq(answer(a)["tag"], "slow", "A answered")
-        a.close()
-        b.close()
     finally:
         eq(srv.stop(), 0, "exit code")
 
@@ -174,20 +165,13 @@ def request_bodies_travel_with_the_connection(p):
     srv = start("bodies")
     try:
         for size in (1000, 40000, 300000):
-            a, b, busy_pid = same_worker_pair(srv.port)
-            send_get(a, "tag=slow&sleep=2")
-            time.sleep(0.5)
             body = os.urandom(size)
-            b.send(("POST /dispatch.php?tag=post HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
-                    "Content-Type: application/octet-stream\r\n\r\n" % size).encode() + body)
-            r = answer(b)
-            check(not readable(a), "%d-byte POST answered while A still runs" % size)
-            check(r["pid"] != busy_pid, "%d-byte POST ran in the other worker" % size)
+            post = ("POST /dispatch.php?tag=post HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                    "Content-Type: application/octet-stream\r\n\r\n" % size).encode() + body
+            (r,), b = behind_a_slow_request(srv.port, "%d-byte POST" % size, lambda b: b.send(post))
+            b.close()
             eq((r["len"], r["md5"]), (size, hashlib.md5(body).hexdigest()),
                "%d-byte body as sent" % size)
-            answer(a)
-            a.close()
-            b.close()
     finally:
         eq(srv.stop(), 0, "exit code")
 
@@ -298,21 +282,12 @@ def sigterm_drain_with_handoffs_in_flight_loses_nothing(p):
             srv.stop()
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-dispatch-")
-    private = os.path.join(workdir, "ephpm")  # a rebuild must not replace it mid-test
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
     with open(os.path.join(CTX.docroot, "dispatch_worker.php"), "w") as f:
         f.write(WORKER_SCRIPT)
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup)

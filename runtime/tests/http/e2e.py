@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures", "public")
@@ -341,15 +342,103 @@ class Server:
 
 
 # ------------------------------------------------------------------------------------------------
-# Test registry
+# Test registry and runner (shared by every *_e2e.py file)
 # ------------------------------------------------------------------------------------------------
 
-TESTS = []
 
+class Suite:
+    """The tests of one e2e file, registered in file order with @suite.test, and the state they
+    share (suite.ctx: binary and workdir, plus what the file's setup adds). A file starts with
+    `SUITE = e2e.Suite(); test, CTX = SUITE.test, SUITE.ctx` and ends with `SUITE.main(setup)`."""
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+    def __init__(self):
+        self.tests = []
+        self.ctx = types.SimpleNamespace()
+        self._started = 0
+
+    def test(self, fn):
+        self.tests.append(fn)
+        return fn
+
+    def start(self, name, config_text):
+        """Starts `ephpm serve` on config_text; its files in the work directory are named
+        NAME-N.toml/.out/.err, N counting the servers this suite started."""
+        self._started += 1
+        srv = Server(self.ctx.binary, self.ctx.workdir, config_text, "%s-%d" % (name, self._started))
+        srv.start()
+        return srv
+
+    def main(self, setup=None, private_binary=True):
+        """Usage: FILE.py path/to/ephpm [-k substring]. Makes a temporary work directory (with
+        private_binary a copy of the binary in it, so a rebuild of build/ cannot replace it
+        mid-test) and calls setup(). When setup returns a Server, it is shared: started first,
+        each test gets its port and must leave it running (a dead one is reported and started
+        again), and it must exit 0 on the final SIGTERM. Otherwise each test gets None and starts
+        the servers it needs. Runs the tests whose name contains the substring, prints a PASS or
+        FAIL line each and `N passed, M failed`, and exits 1 on a failure, 2 on a usage error.
+        The work directory is removed when everything passed, kept (server logs *.err) otherwise."""
+        args = sys.argv[1:]
+        if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "-k"):
+            print("usage: %s path/to/ephpm [-k substring]" % os.path.basename(sys.argv[0]))
+            sys.exit(2)
+        only = args[2] if len(args) == 3 else None
+        name = os.path.basename(sys.argv[0])[:-len(".py")].replace("_e2e", "").replace("_", "-")
+        workdir = tempfile.mkdtemp(prefix="ephpm-%s-" % name)
+        self.ctx.workdir = workdir
+        self.ctx.binary = os.path.abspath(args[0])
+        if private_binary:
+            self.ctx.binary = os.path.join(workdir, "ephpm")
+            shutil.copy2(args[0], self.ctx.binary)
+        failures = []
+        passed = 0
+        shared = None
+        try:
+            shared = setup() if setup else None
+            if shared:
+                shared.start()
+            for fn in self.tests:
+                if only and only not in fn.__name__:
+                    continue
+                if self._run(fn, shared):
+                    passed += 1
+                else:
+                    failures.append(fn.__name__)
+            if shared:
+                rc = shared.stop()
+                if rc != 0:
+                    failures.append("final SIGTERM exit code %s" % rc)
+                    print("FAIL final SIGTERM: exit code %s" % rc)
+        finally:
+            if shared:
+                shared.stop(signal.SIGKILL)
+        if failures:
+            print("work directory kept (server logs *.err): " + workdir)
+            print("failed: " + ", ".join(failures))
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print("%d passed, %d failed" % (passed, len(failures)))
+        sys.exit(1 if failures else 0)
+
+    @staticmethod
+    def _run(fn, shared):
+        t0 = time.time()
+        try:
+            if shared:
+                check(shared.alive(), "server died before the test")
+            fn(shared.port if shared else None)
+            if shared:
+                check(shared.alive(), "server died during the test")
+            print("PASS %-60s %.2fs" % (fn.__name__, time.time() - t0), flush=True)
+            return True
+        except Exception as e:  # noqa
+            print("FAIL %-60s %s" % (fn.__name__, e), flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+            if shared and not shared.alive():
+                print("server died (exit %s); restarting. stderr:\n%s"
+                      % (shared.proc.returncode, shared.stderr()[-3000:]))
+                shared.start()
+            return False
 
 
 def check(cond, msg="check failed"):
@@ -362,11 +451,8 @@ def eq(a, b, what=""):
         raise AssertionError("%s: expected %r, got %r" % (what, b, a))
 
 
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 # ------------------------------------------------------------------------------------------------
 # HTTP basics
@@ -983,7 +1069,7 @@ def make_hostile_test(target, status, desc):
 
 
 for _t, _s, _d in HOSTILE:
-    TESTS.append(make_hostile_test(_t, _s, _d))
+    test(make_hostile_test(_t, _s, _d))
 
 
 @test
@@ -1116,7 +1202,7 @@ def make_smuggling_test(data, status, desc):
 
 
 for _d, _s, _n in SMUGGLING:
-    TESTS.append(make_smuggling_test(_d, _s, _n))
+    test(make_smuggling_test(_d, _s, _n))
 
 
 @test
@@ -1261,7 +1347,8 @@ def large_bodies_reach_php_intact(p):
 def buffered_bodies_cap_503(p):
     # body_buffer_size 4 MB keeps 1 MB bodies in memory; max_buffered_bodies 1.5 MB lets one at a
     # time be buffered: a second one arriving while the first is held gets 503 + Retry-After,
-    # before its body is read; a small body still passes.
+    # before its body is read; a small body still passes. The server counts a body before it
+    # sends 100 Continue, so that answer (not a pause) says the held 1 MB is counted.
     cfg = base_config(CTX.docroot, '[server.request]\nmax_body_size = "8MB"\nbody_buffer_size = "4MB"\n'
                       'max_buffered_bodies = "1536KB"\n', "workers = 1")
     srv = Server(CTX.binary, CTX.workdir, cfg, "bodycap")
@@ -1269,8 +1356,10 @@ def buffered_bodies_cap_503(p):
     try:
         big = os.urandom(1 << 20)
         hold = Conn(srv.port, timeout=30)  # its 1 MB is counted from its headers until it ends
-        hold.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big) + big[:1000])
-        time.sleep(0.5)
+        hold.send(b"PUT /body_md5.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\n\r\n" % len(big))
+        eq((hold._line(), hold._line()), (b"HTTP/1.1 100 Continue", b""), "the held body is counted")
+        hold.send(big[:1000])
         r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
         eq(r.status, 503, "a second 1 MB body beyond max_buffered_bodies")
         eq(r.header("retry-after"), "1", "Retry-After")
@@ -1294,6 +1383,10 @@ def buffered_bodies_cap_503(p):
         d = hold.read_response().json()
         hold.close()
         eq(d["input_md5"], md5hex(big), "the held body completes intact")
+        # The count is given back when PHP has ended the request, after its response went out
+        # (request shutdown runs then). One PHP thread (workers = 1): once it has answered
+        # another request, the held one has ended.
+        eq(get(srv.port, "/hello.php").status, 200, "the PHP thread moved on")
         r = request(srv.port, "PUT", "/body_md5.php", body=big, timeout=30)
         eq(r.status, 200, "the count was given back when the request ended")
         eq(r.json()["input_md5"], md5hex(big), "1 MB in-memory body intact")
@@ -1636,6 +1729,24 @@ def worker_script_errors_exit_2(p):
     check('[php] worker_script: "%s/hello.php": No such file or directory' % CTX.workdir in err, err)
 
 
+def traced_child(tracer, argv):
+    """The pid of the tracer's child that runs argv, or None (strace forks short-lived children
+    of its own, to probe the kernel, before the one that runs the program)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (tracer, tracer)) as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    for kid in kids:
+        try:
+            with open("/proc/%s/cmdline" % kid, "rb") as f:
+                if f.read().split(b"\0")[:len(argv)] == [a.encode() for a in argv]:
+                    return int(kid)
+        except OSError:
+            pass
+    return None
+
+
 @test
 def sigterm_while_the_config_loads_ends_the_process(p):
     # strace holds `ephpm serve` inside the openat() of its config file for 5 s; SIGTERM sent
@@ -1647,31 +1758,34 @@ def sigterm_while_the_config_loads_ends_the_process(p):
     cfg = os.path.join(CTX.workdir, "slow.toml")
     with open(cfg, "w") as f:
         f.write(base_config(CTX.docroot))
+    serve = [CTX.binary, "serve", "--config", cfg]
     proc = subprocess.Popen([strace, "-qq", "-o", "/dev/null", "-P", cfg, "-e", "trace=openat",
-                             "-e", "inject=openat:delay_enter=5000000", CTX.binary, "serve", "--config", cfg],
+                             "-e", "inject=openat:delay_enter=5000000"] + serve,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tracee = None
     try:
-        tracee, held = None, 0
+        held = 0
         deadline = time.time() + 20
         while held < 3 and time.time() < deadline:  # three polls in a row: inside that openat()
             time.sleep(0.05)
+            tracee = tracee or traced_child(proc.pid, serve)
             try:
-                if tracee is None:
-                    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
-                        kids = f.read().split()
-                    tracee = int(kids[0]) if kids else None
-                    continue
                 with open("/proc/%d/syscall" % tracee) as f:
                     held = held + 1 if f.read().split()[0] == str(openat) else 0
-            except (OSError, IndexError):
+            except (OSError, TypeError):
                 held = 0
         check(held >= 3, "ephpm serve never sat in the delayed openat() of its config")
         os.kill(tracee, signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        # Killing strace detaches its tracee, which would run on: stop both.
+        for pid in (tracee, proc.pid):
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        proc.wait()
     eq(proc.returncode, -signal.SIGTERM, "killed by SIGTERM (strace mirrors it); stderr: " + err)
     check("listening on" not in out, "the server started although SIGTERM came while loading: " + out)
 
@@ -1746,44 +1860,8 @@ def setup_docroot(workdir):
     return docroot
 
 
-def run_tests_without_server(tests, only, workdir):
-    """Runs each test (a function taking None: it starts the servers it needs) whose name contains
-    `only`, prints PASS/FAIL lines and the summary; returns the exit code. The work directory is
-    removed when everything passed and kept (with the servers' logs) otherwise."""
-    passed, failed, failures = 0, 0, []
-    for fn in tests:
-        name = fn.__name__
-        if only and only not in name:
-            continue
-        t0 = time.time()
-        try:
-            fn(None)
-            passed += 1
-            print("PASS %-55s %.2fs" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa
-            failed += 1
-            failures.append(name)
-            print("FAIL %-55s %s" % (name, e), flush=True)
-            if not isinstance(e, AssertionError):
-                traceback.print_exc()
-    if failed == 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        print("work directory kept (server logs *.err): " + workdir)
-        print("failed: " + ", ".join(failures))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = None
-    if len(sys.argv) > 3 and sys.argv[2] == "-k":
-        only = sys.argv[3]
-    workdir = tempfile.mkdtemp(prefix="ephpm-e2e-")
-    CTX.binary = binary
-    CTX.workdir = workdir
-    CTX.docroot = setup_docroot(workdir)
+def setup():
+    CTX.docroot = setup_docroot(CTX.workdir)
     CTX.docroot_real = os.path.realpath(CTX.docroot)
     os.environ["EPHPM_E2E_ENV"] = "from-environment"
     main_cfg = ('[server]\nlisten = "127.0.0.1:0"\ndocument_root = "public"\n'
@@ -1791,47 +1869,8 @@ def main():
                 '[server.timeouts]\nheader_read = 2\nidle = 3\nrequest = 10\n'
                 '[php]\nmax_execution_time = 2\n[php.ini]\ndisplay_errors = false\n'
                 '[kv]\nmemory_limit = "32MB"\n[log]\nlevel = "warn"\n')
-    srv = Server(binary, workdir, main_cfg, "main")
-    passed, failed = 0, 0
-    failures = []
-    try:
-        srv.start()
-        for fn in TESTS:
-            name = fn.__name__
-            if only and only not in name:
-                continue
-            t0 = time.time()
-            try:
-                check(srv.alive(), "server died before the test")
-                fn(srv.port)
-                check(srv.alive(), "server died during the test")
-                passed += 1
-                print("PASS %-60s %.2fs" % (name, time.time() - t0), flush=True)
-            except Exception as e:  # noqa
-                failed += 1
-                failures.append(name)
-                print("FAIL %-60s %s" % (name, e), flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-                if not srv.alive():
-                    print("server died (exit %s); restarting. stderr:\n%s" % (srv.proc.returncode, srv.stderr()[-3000:]))
-                    srv.start()
-        rc = srv.stop()
-        if rc != 0:
-            failed += 1
-            failures.append("final SIGTERM exit code %s" % rc)
-            print("FAIL final SIGTERM: exit code %s" % rc)
-    finally:
-        srv.stop(signal.SIGKILL)
-        if failed == 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print("work directory kept: " + workdir)
-    if failures:
-        print("failed: " + ", ".join(failures))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    return Server(CTX.binary, CTX.workdir, main_cfg, "main")
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup, private_binary=False)

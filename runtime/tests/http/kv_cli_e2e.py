@@ -15,17 +15,16 @@ import os
 import pty
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
 from e2e import Server, check, eq, request  # noqa: E402
 
 KVPAGE = r"""<?php
@@ -52,19 +51,8 @@ switch ($_GET['op'] ?? '') {
 }
 """
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def config_text(docroot, workers=2):
@@ -111,7 +99,7 @@ def stats_json():
 
 
 @test
-def cli_set_is_read_by_pages_on_both_workers():
+def cli_set_is_read_by_pages_on_both_workers(_):
     eq(kv_ok("set", "greeting", "hello from the shell"), b"OK\n", "set output")
     # A slow request occupies one worker, so the second is answered by the other one. A forked
     # worker accepts a few milliseconds after it exists: a round in which one worker took both
@@ -134,14 +122,14 @@ def cli_set_is_read_by_pages_on_both_workers():
 
 
 @test
-def page_set_is_read_by_cli():
+def page_set_is_read_by_cli(_):
     eq(page("set", "from-php", v="written by PHP").body, b"OK", "page set")
     # stdout is a pipe: the raw bytes, no newline added.
     eq(kv_ok("get", "from-php"), b"written by PHP", "kv get")
 
 
 @test
-def get_missing_key_exits_3():
+def get_missing_key_exits_3(_):
     rc, out, err = kv("get", "no-such-key")
     eq(rc, 3, "exit code")
     eq(out, b"", "stdout")
@@ -149,7 +137,7 @@ def get_missing_key_exits_3():
 
 
 @test
-def ttl_both_ways():
+def ttl_both_ways(_):
     kv_ok("set", "t-cli", "v", "--ttl", "100")
     left = int(page("ttl", "t-cli").body)
     check(0 < left <= 100, "page sees ttl %d" % left)
@@ -165,7 +153,7 @@ def ttl_both_ways():
 
 
 @test
-def ttl_expiry_seen_by_page():
+def ttl_expiry_seen_by_page(_):
     kv_ok("set", "short-lived", "v", "--ttl", "1")
     eq(page_get("short-lived"), b"v", "before expiry")
     time.sleep(1.3)
@@ -174,7 +162,7 @@ def ttl_expiry_seen_by_page():
 
 
 @test
-def del_both_ways():
+def del_both_ways(_):
     kv_ok("set", "doomed", "v")
     eq(kv_ok("del", "doomed"), b"1\n", "first del")
     eq(kv_ok("del", "doomed"), b"0\n", "second del")
@@ -182,7 +170,7 @@ def del_both_ways():
 
 
 @test
-def stats_counters_rise_text_and_json():
+def stats_counters_rise_text_and_json(_):
     before = stats_json()
     eq(list(before), ["store", "server", "keys", "used_memory", "memory_limit", "hits", "misses",
                       "evictions", "expired", "discarded_shards", "watch_slots", "eviction_policy",
@@ -213,7 +201,7 @@ def stats_counters_rise_text_and_json():
 
 
 @test
-def scan_lists_matching_keys():
+def scan_lists_matching_keys(_):
     keys = {"scan:user:%d:name" % i: "n%d" % i for i in range(60)}
     keys.update({"scan:user:%d:mail" % i: "m%d" % i for i in range(60)})
     keys.update({"scan:other:%d" % i: "o" for i in range(30)})
@@ -239,7 +227,7 @@ def scan_lists_matching_keys():
 
 
 @test
-def binary_values_round_trip():
+def binary_values_round_trip(_):
     value = bytes(range(256)) * 64 + b"\0\r\n"  # 16 KB: chunked in the store, NULs, no newline end
     eq(kv_ok("set", "bin-cli", "--stdin", stdin=value), b"OK\n", "set --stdin")
     eq(page_get("bin-cli"), value, "page reads the CLI's bytes")
@@ -273,7 +261,7 @@ def kv_on_terminal(*args):
 
 
 @test
-def terminal_output_escapes_control_bytes():
+def terminal_output_escapes_control_bytes(_):
     eq(kv_ok("set", "ctl", "--stdin", stdin=b"red\x1b[31m\ttab\nline2\x00"), b"OK\n", "set")
     rc, out = kv_on_terminal("get", "ctl")
     eq(rc, 0, "exit code")
@@ -286,7 +274,7 @@ def terminal_output_escapes_control_bytes():
 
 
 @test
-def flush_needs_yes():
+def flush_needs_yes(_):
     kv_ok("set", "survivor", "v")
     rc, out, err = kv("flush")
     eq(rc, 2, "exit code without --yes")
@@ -299,7 +287,7 @@ def flush_needs_yes():
 
 
 @test
-def argument_errors_exit_2():
+def argument_errors_exit_2(_):
     for args in (["frobnicate"], [], ["get"], ["set", "k"], ["set", "k", "v", "--stdin"],
                  ["set", "k", "v", "--ttl", "-1"], ["set", "k", "v", "--ttl", "soon"],
                  ["scan", "--count", "0"], ["get", "k" * 65536], ["stats", "--yaml"]):
@@ -320,7 +308,7 @@ def no_server_message(config, state):
 
 
 @test
-def no_server_running_exits_1():
+def no_server_running_exits_1(_):
     config = os.path.join(CTX.workdir, "idle.toml")
     with open(config, "w") as f:
         f.write(config_text(CTX.docroot))
@@ -350,7 +338,7 @@ def worker_pids(pid):
 
 
 @test
-def killed_server_is_reported_exits_1():
+def killed_server_is_reported_exits_1(_):
     srv = Server(CTX.binary, CTX.workdir, config_text(CTX.docroot), "killed")
     srv.start()
     shm = None
@@ -377,7 +365,7 @@ def killed_server_is_reported_exits_1():
 
 
 @test
-def another_versions_store_is_refused_exits_1():
+def another_versions_store_is_refused_exits_1(_):
     srv = Server(CTX.binary, CTX.workdir, config_text(CTX.docroot), "version")
     srv.start()
     try:
@@ -410,7 +398,7 @@ def read_text(path):
 
 
 @test
-def server_without_config_is_reached_with_listen():
+def server_without_config_is_reached_with_listen(_):
     # Such a server's store is named after its listen address: a random loopback address keeps
     # this one apart from any other config-less server on the machine.
     listen = "127.%d.%d.%d:0" % tuple(random.randint(1, 254) for _ in range(3))
@@ -447,47 +435,14 @@ def server_without_config_is_reached_with_listen():
 # ------------------------------------------------------------------------------------------------
 
 
-def main():
-    CTX.binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    CTX.workdir = tempfile.mkdtemp(prefix="ephpm-kvcli-")
+def setup():
     CTX.docroot = os.path.join(CTX.workdir, "public")
     os.makedirs(CTX.docroot)
     with open(os.path.join(CTX.docroot, "kvpage.php"), "w") as f:
         f.write(KVPAGE)
     CTX.srv = Server(CTX.binary, CTX.workdir, config_text(CTX.docroot), "main")
-    passed, failed, failures = 0, 0, []
-    try:
-        CTX.srv.start()
-        for fn in TESTS:
-            if only and only not in fn.__name__:
-                continue
-            t0 = time.time()
-            try:
-                fn()
-                check(CTX.srv.alive(), "server died during the test")
-                passed += 1
-                print("PASS %-50s %.2fs" % (fn.__name__, time.time() - t0), flush=True)
-            except Exception as e:  # noqa
-                failed += 1
-                failures.append(fn.__name__)
-                print("FAIL %-50s %s" % (fn.__name__, e), flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
-        rc = CTX.srv.stop()
-        if rc != 0:
-            failed += 1
-            failures.append("final SIGTERM exit code %s" % rc)
-    finally:
-        CTX.srv.stop(signal.SIGKILL)
-    if failed == 0:
-        shutil.rmtree(CTX.workdir, ignore_errors=True)
-    else:
-        print("work directory kept (server logs *.err): " + CTX.workdir)
-        print("failed: " + ", ".join(failures))
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    return CTX.srv
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup, private_binary=False)

@@ -23,23 +23,12 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
-from e2e import Server, check, eq, get, request  # noqa: E402
+import e2e  # noqa: E402  (the raw HTTP client, the Server wrapper, the test runner)
+from e2e import check, eq, get, request  # noqa: E402
 from workers_e2e import children, wait_for, wjson  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def free_port():
@@ -60,15 +49,10 @@ def config(workers=2, metrics_port=None, extra_php="", docroot=None):
     return text
 
 
-_seq = [0]
-
-
 def start(name, **kw):
-    _seq[0] += 1
     port = free_port()
-    srv = Server(CTX.binary, CTX.workdir, config(metrics_port=port, **kw), "%s-%d" % (name, _seq[0]))
+    srv = SUITE.start(name, config(metrics_port=port, **kw))
     srv.metrics_port = port
-    srv.start()
     return srv
 
 
@@ -322,9 +306,7 @@ def single_process_mode_serves_metrics(p):
 
 @test
 def no_metrics_listener_without_the_table(p):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(), "nometrics-%d" % _seq[0])
-    srv.start()
+    srv = SUITE.start("nometrics", config())
     try:
         master = srv.proc.pid
         eq(listening_ports(master), {srv.port}, "the master listens on the public port only")
@@ -348,23 +330,17 @@ def bad_metrics_config_exits_2(p):
         check(("%s: %s" % (path, message)).encode() in out.stderr, "message: %r" % out.stderr)
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    if shutil.which("prometheus") is None or shutil.which("promtool") is None:
-        print("prometheus/promtool not installed (bash scripts/deps.sh)")
-        print("0 passed, 1 failed")
-        return 1
-    workdir = tempfile.mkdtemp(prefix="ephpm-metrics-")
-    CTX.binary = binary
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
     os.makedirs(os.path.join(CTX.docroot, ".git"), exist_ok=True)
     with open(os.path.join(CTX.docroot, ".git", "config"), "w") as f:
         f.write("[core]\n")
-    return e2e.run_tests_without_server(TESTS, only, workdir)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if shutil.which("prometheus") is None or shutil.which("promtool") is None:
+        print("prometheus/promtool not installed (bash scripts/deps.sh)")
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    SUITE.main(setup, private_binary=False)

@@ -11,31 +11,18 @@ import calendar
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import KeepAliveLoad, Server, check, eq, get, request  # noqa: E402
+from e2e import KeepAliveLoad, check, eq, get, request  # noqa: E402
 from workers_e2e import children, wait_for  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 _seq = [0]
 
 
@@ -58,11 +45,7 @@ def config(docroot, workers=2, php="", server="", log="", tail=""):
             '[log]\nlevel = "info"\n%s%s' % (docroot, server, workers, php, log, tail))
 
 
-def start(name, text):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, text, "%s-%d" % (name, _seq[0]))
-    srv.start()
-    return srv
+start = SUITE.start
 
 
 def rewrite(srv, text):
@@ -439,18 +422,5 @@ def access_log_reopened_on_sigusr1_single_process(_):
     reopen_after_rename(workers=1)
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-reload-")
-    # A private copy: concurrent rebuilds of build/ must not replace the binary mid-test.
-    private = os.path.join(workdir, "ephpm")
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
-
-
 if __name__ == "__main__":
-    main()
+    SUITE.main()

@@ -13,28 +13,16 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
 from e2e import Server, check, eq, get  # noqa: E402
 
-TESTS = []
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 LOCK_TTL = 2
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
 
 
 def start(name, workers=2):
@@ -66,7 +54,7 @@ def new_session(port):
 
 
 @test
-def strict_mode_replaces_a_forged_cookie():
+def strict_mode_replaces_a_forged_cookie(_):
     srv = start("strict")
     try:
         r, body = call(srv.port, "op=incr", sid="forgedid0123456789abcdef")
@@ -82,7 +70,7 @@ def strict_mode_replaces_a_forged_cookie():
 
 
 @test
-def concurrent_requests_of_one_session_keep_both_updates():
+def concurrent_requests_of_one_session_keep_both_updates(_):
     srv = start("concurrent", workers=2)
     try:
         sid = new_session(srv.port)
@@ -111,7 +99,7 @@ def concurrent_requests_of_one_session_keep_both_updates():
 
 
 @test
-def killed_holder_releases_the_session_after_the_lock_ttl():
+def killed_holder_releases_the_session_after_the_lock_ttl(_):
     srv = start("killed", workers=2)
     try:
         sid = new_session(srv.port)  # n = 1
@@ -144,33 +132,10 @@ def _ignore(fn):
         pass
 
 
-def main():
-    if len(sys.argv) < 2:
-        print("usage: sessions_e2e.py path/to/ephpm [-k substring]")
-        return 2
-    CTX.binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
-    CTX.workdir = tempfile.mkdtemp(prefix="ephpm-sessions-")
+def setup():
     CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "sessions"), CTX.docroot)
-    passed = failed = 0
-    try:
-        for fn in TESTS:
-            if only and only not in fn.__name__:
-                continue
-            try:
-                fn()
-                passed += 1
-                print("PASS", fn.__name__)
-            except Exception:
-                failed += 1
-                print("FAIL", fn.__name__)
-                traceback.print_exc()
-    finally:
-        shutil.rmtree(CTX.workdir, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    SUITE.main(setup, private_binary=False)

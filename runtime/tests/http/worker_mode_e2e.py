@@ -16,31 +16,20 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from e2e import Conn, Server, check, eq, get, request  # noqa: E402
+from e2e import Conn, check, eq, get, request, rss_kb  # noqa: E402
+from workers_e2e import children, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "worker_fixtures", "public")
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
-_seq = [0]
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def config(script="app.php", workers=1, max_requests=None, max_execution_time=10, mode="worker",
@@ -58,10 +47,7 @@ def config(script="app.php", workers=1, max_requests=None, max_execution_time=10
 
 
 def start(name, **kw):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
-    srv.start()
-    return srv
+    return SUITE.start(name, config(**kw))
 
 
 def dump(port, query="", **kw):
@@ -72,40 +58,6 @@ def dump(port, query="", **kw):
 
 def kv(port, key):
     return get(port, "/?a=kvget&k=" + key).text().strip()
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(d))
-    return sorted(out)
-
-
-def wait_for(cond, timeout, step=0.02):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Server1:
@@ -461,7 +413,6 @@ def ephpm_envelope_primitives(p):
 
 @test
 def reflection_matches_the_stub(p):
-    import subprocess
     stub = open(os.path.join(HERE, "..", "..", "php", "ephpm_worker.stub.php")).read()
     expected = []
     namespace = ""
@@ -613,20 +564,37 @@ def head_request(p):
         eq(dump(srv.port)["server"]["REQUEST_METHOD"], "GET", "the next request is a GET")
 
 
+def kv_cli_get(srv, key):
+    """The key's value read with `ephpm kv get` (no request: the workers may all be busy)."""
+    out = subprocess.run([CTX.binary, "--config", srv.config, "kv", "get", key],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 @test
 def sigterm_drains_a_request_in_flight(p):
+    # SIGTERM goes once PHP runs the request (the page sets a key first): a request still in
+    # the listen backlog is not in flight (a worker script may still be booting then).
     srv = start("sigterm", workers=2)
     res = {}
 
     def slow():
-        res["r"] = get(srv.port, "/?a=sleep&ms=1000", timeout=20)
+        try:
+            res["r"] = get(srv.port, "/?a=sleep&ms=2000&mark=sigterm_slow", timeout=20)
+        except Exception as e:  # noqa
+            res["r"] = e
 
     t = threading.Thread(target=slow)
     t.start()
-    time.sleep(0.3)
-    code = srv.stop(signal.SIGTERM)
-    t.join()
-    eq((res["r"].status, res["r"].body), (200, b"slept\n"), "the request in flight completes")
+    try:
+        check(wait_for(lambda: kv_cli_get(srv, "sigterm_slow") == "running", 20, 0.05),
+              "the slow request started running")
+    finally:
+        code = srv.stop(signal.SIGTERM)
+        t.join()
+    r = res["r"]
+    check(not isinstance(r, Exception), "the request in flight completes: %r" % r)
+    eq((r.status, r.body), (200, b"slept\n"), "the request in flight completes")
     eq(code, 0, "exit code 0 after the drain")
 
 
@@ -671,22 +639,13 @@ def rss_stays_bounded_over_10000_requests(p):
         check(growth < 8 * 1024, "RSS grew by %d KiB over 9,000 requests" % growth)
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-worker-mode-")
-    private = os.path.join(workdir, "ephpm")
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(FIXTURES, CTX.docroot, symlinks=True)
     CTX.docroot_real = os.path.realpath(CTX.docroot)
-    CTX.sessions = os.path.join(workdir, "sessions")
+    CTX.sessions = os.path.join(CTX.workdir, "sessions")
     os.mkdir(CTX.sessions)
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup)

@@ -15,28 +15,16 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the raw HTTP client and the Server wrapper)
+import e2e  # noqa: E402  (the raw HTTP client, the Server wrapper, the test runner)
 from e2e import KeepAliveLoad, Server, check, eq, get  # noqa: E402
 
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-class Ctx:
-    pass
-
-
-CTX = Ctx()
+SUITE = e2e.Suite()
+test, CTX = SUITE.test, SUITE.ctx
 
 
 def config(workers=2, max_requests=None, extra_php="", max_execution_time=10, extra_kv=""):
@@ -51,14 +39,8 @@ def config(workers=2, max_requests=None, extra_php="", max_execution_time=10, ex
     return text
 
 
-_seq = [0]
-
-
 def start(name, **kw):
-    _seq[0] += 1
-    srv = Server(CTX.binary, CTX.workdir, config(**kw), "%s-%d" % (name, _seq[0]))
-    srv.start()
-    return srv
+    return SUITE.start(name, config(**kw))
 
 
 def children(pid):
@@ -209,10 +191,29 @@ def two_sleeps_run_in_parallel(p):
         eq(srv.stop(), 0, "exit code")
 
 
+def until_every_worker_serves(srv, workers):
+    """Waits until `workers` different workers answer concurrent requests: `serve` prints its URL
+    once the master listens, before the forked workers accept (a burst sent then finds one
+    worker, which takes every connection: none is idle to step back for)."""
+    pids = set()
+    deadline = time.time() + 20
+    while len(pids) < workers and time.time() < deadline:
+        res = []
+        ts = [threading.Thread(target=lambda: res.append(wjson(srv.port, "sleep=0.2")["pid"]))
+              for _ in range(workers)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        pids |= set(res)
+    eq(len(pids), workers, "workers answering before the test")
+
+
 @test
 def counter_200_concurrent(p):
     srv = start("counter", workers=2)
     try:
+        until_every_worker_serves(srv, 2)
         key = "c200-%d" % os.getpid()
         values, pids, errors = [], set(), []
         lock = threading.Lock()
@@ -605,20 +606,10 @@ def sigquit_stops_at_once(p):
 # ------------------------------------------------------------------------------------------------
 
 
-def main():
-    binary = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    workdir = tempfile.mkdtemp(prefix="ephpm-workers-")
-    # A private copy: concurrent rebuilds of build/ must not replace the binary mid-test.
-    private = os.path.join(workdir, "ephpm")
-    shutil.copy2(binary, private)
-    CTX.binary = private
-    CTX.workdir = workdir
-    CTX.docroot = os.path.join(workdir, "public")
+def setup():
+    CTX.docroot = os.path.join(CTX.workdir, "public")
     shutil.copytree(e2e.FIXTURES, CTX.docroot, symlinks=True)
-    e2e.CTX.binary = private
-    sys.exit(e2e.run_tests_without_server(TESTS, only, workdir))
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup)

@@ -108,7 +108,10 @@ $handler = static function () use ($boot, $app): void {
         case 'spin':
             for (;;) {
             }
-        case 'sleep':
+        case 'sleep':  // ?mark=KEY: the key is set once the request runs
+            if (isset($_GET['mark'])) {
+                ephpm_kv_set($_GET['mark'], 'running');
+            }
             usleep((int) ($_GET['ms'] ?? 100) * 1000);
             echo "slept\n";
             break;
