@@ -434,6 +434,25 @@ def free_port():
 
 
 @test
+def info_keyspace_counts_keys_with_a_ttl(_):
+    with RespServer("expires") as s:
+        eq(s.cli("SET", "p", "1"), "OK")
+        eq(s.cli("SET", "t1", "1", "EX", "100"), "OK")
+        eq(s.cli("SET", "t2", "1", "PX", "100000"), "OK")
+        eq(s.php("set", b"t3", b"x", ttl=100), "ok")
+        check("db0:keys=4,expires=3,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
+        eq(s.cli("PERSIST", "t1"), "1")
+        eq(s.cli("PEXPIRE", "p", "100000"), "1")
+        eq(s.cli("SET", "t2", "plain"), "OK")
+        eq(s.cli("DEL", "t3"), "1")
+        check("db0:keys=3,expires=1,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
+        eq(s.cli("PEXPIRE", "p", "1"), "1")
+        time.sleep(0.05)
+        eq(s.cli("GET", "p"), "")
+        check("db0:keys=2,expires=0,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
+
+
+@test
 def php_clients_phpredis_predis_symfony(_):
     project = os.environ.get("EPHPM_RESP_PHP_CLIENTS")
     check(project and os.path.isfile(os.path.join(project, "vendor", "autoload.php")),
