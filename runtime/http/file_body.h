@@ -1,7 +1,8 @@
 // FileRangeBody: the Beast body a static file is sent with.
 //
-// It streams [offset, offset + size) of an already open file (open_file_cache.h) with pread in
-// 64 KiB pieces, so a range of a file goes out without being read into memory, and the file stays
+// It streams [offset, offset + size) of an already open file (open_file_cache.h): from the
+// cache's copy when the file is small enough to be kept in memory, else with pread in 64 KiB
+// pieces, so a range of a file goes out without being read into memory, and the file stays
 // the one that was opened and checked (router.h containment) even if the name changes meanwhile.
 // Large bodies bypass it: ServeStatic sends them with sendfile(2) after the head.
 // The read buffers are recycled per I/O thread: a writer lives and dies on its connection's
@@ -49,6 +50,13 @@ struct FileRangeBody {
       if (remain_ == 0) {
         ec = {};
         return boost::none;
+      }
+      if (body_.file->in_memory) {  // the whole range in one buffer, no system call
+        const char* at = body_.file->bytes.data() + pos_;
+        size_t n = static_cast<size_t>(remain_);
+        remain_ = 0;
+        ec = {};
+        return {{const_buffers_type(at, n), false}};
       }
       if (buf_ == nullptr) buf_ = AcquireBuffer();
       size_t want = remain_ < kChunk ? static_cast<size_t>(remain_) : kChunk;

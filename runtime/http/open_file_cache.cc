@@ -1,6 +1,7 @@
 // The per-thread open-file cache (open_file_cache.h).
 #include "runtime/http/open_file_cache.h"
 
+#include <errno.h>
 #include <fcntl.h>
 
 #include <unordered_map>
@@ -24,6 +25,22 @@ bool Same(const OpenFile& f, const struct stat& st) {
          f.mtime_sec == st.st_mtim.tv_sec && f.mtime_nsec == st.st_mtim.tv_nsec;
 }
 
+// Reads the whole of a small file into f->bytes when it did not change while being read.
+void ReadSmall(OpenFile* f) {
+  std::string bytes(f->size, '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = pread(f->fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+  struct stat st;
+  if (fstat(f->fd, &st) != 0 || !Same(*f, st)) return;
+  f->bytes = std::move(bytes);
+  f->in_memory = true;
+}
+
 std::shared_ptr<const OpenFile> Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return nullptr;
@@ -36,6 +53,7 @@ std::shared_ptr<const OpenFile> Open(const std::string& path) {
   f->mtime_nsec = st.st_mtim.tv_nsec;
   f->dev = st.st_dev;
   f->ino = st.st_ino;
+  if (f->size <= kInlineFileMax) ReadSmall(f.get());
   return f;
 }
 

@@ -9,6 +9,11 @@
 // response is then cut short and its connection closed), which is what nginx's cache does too.
 // Containment is unchanged: the router resolves and checks the path on every request, and the
 // cache is keyed by the resolved path.
+//
+// A file of at most kInlineFileMax bytes is also read once, when it is opened, and answered from
+// memory (no pread per request: a small file costs the request's read and one write). Its bytes
+// are kept only when fstat said the same before and after the read, so they match the ETag and
+// Last-Modified they are sent with. At most kMaxEntries × kInlineFileMax (4 MiB) per I/O thread.
 #ifndef EPHPM_RUNTIME_HTTP_OPEN_FILE_CACHE_H_
 #define EPHPM_RUNTIME_HTTP_OPEN_FILE_CACHE_H_
 
@@ -23,6 +28,7 @@
 namespace ephpm::http {
 
 inline constexpr auto kOpenFileRevalidate = std::chrono::seconds(1);
+inline constexpr uint64_t kInlineFileMax = 32 * 1024;
 
 // An open regular file and what fstat said about it when it was opened.
 struct OpenFile {
@@ -32,6 +38,8 @@ struct OpenFile {
   long mtime_nsec = 0;
   dev_t dev = 0;
   ino_t ino = 0;
+  bool in_memory = false;  // `bytes` holds the whole file (size <= kInlineFileMax)
+  std::string bytes;
   OpenFile() = default;
   OpenFile(const OpenFile&) = delete;
   OpenFile& operator=(const OpenFile&) = delete;

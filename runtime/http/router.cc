@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 
@@ -17,14 +18,55 @@ int Hex(char c) {
   return -1;
 }
 
-bool IsRegular(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+// What the file system said about a path, per I/O thread, each answer reused for at most
+// kPathFactsTtl (PHP's own realpath cache keeps entries for 120 s; nginx's open_file_cache_valid
+// is 60 s by default). On the hot path a static request used to pay a stat and a realpath (which
+// walks every component with readlink), a front-controller request two stats. Only what exists
+// is remembered: a file that appears is routed at once, one that disappears or changes type is
+// seen within kPathFactsTtl. The containment check still runs on every request, on the
+// remembered resolution.
+constexpr auto kPathFactsTtl = std::chrono::seconds(1);
+constexpr size_t kPathFactsMax = 4096;  // entries per thread; when full the cache starts over
+
+struct PathFacts {
+  mode_t type = 0;   // S_IFMT bits of stat(); 0 = not asked yet
+  std::string real;  // realpath(); empty = not asked yet
+  std::chrono::steady_clock::time_point at;
+};
+
+// The fresh entry for `path`, created empty when absent or older than kPathFactsTtl.
+PathFacts& FactsOf(const std::string& path) {
+  thread_local std::unordered_map<std::string, PathFacts> cache;
+  auto now = std::chrono::steady_clock::now();
+  auto it = cache.find(path);
+  if (it != cache.end() && now - it->second.at < kPathFactsTtl) return it->second;
+  if (it == cache.end() && cache.size() >= kPathFactsMax) cache.clear();
+  PathFacts& facts = cache[path];
+  facts = PathFacts{0, {}, now};
+  return facts;
 }
 
-bool IsDir(const std::string& p) {
+// The S_IFMT bits of stat(p), or 0 when stat fails.
+mode_t FileType(const std::string& p) {
+  PathFacts& facts = FactsOf(p);
+  if (facts.type != 0) return facts.type;
   struct stat st;
-  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  if (stat(p.c_str(), &st) != 0) return 0;
+  facts.type = st.st_mode & S_IFMT;
+  return facts.type;
+}
+
+bool IsRegular(const std::string& p) { return FileType(p) == S_IFREG; }
+
+bool CachedRealpath(const std::string& path, std::string* out) {
+  PathFacts& facts = FactsOf(path);
+  if (facts.real.empty()) {
+    char buf[PATH_MAX];
+    if (realpath(path.c_str(), buf) == nullptr) return false;
+    facts.real = buf;
+  }
+  *out = facts.real;
+  return true;
 }
 
 Route Error(int status, std::string reason) {
@@ -177,7 +219,8 @@ bool Router::Init(std::string* error) {
     *error = "document root " + server_.document_root + ": " + std::strerror(errno);
     return false;
   }
-  if (!IsDir(buf)) {
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {  // uncached: start-up and reload ask now
     *error = "document root " + server_.document_root + ": not a directory";
     return false;
   }
@@ -216,39 +259,6 @@ Route Router::HiddenRoute() const {
   if (server_.hidden_files == config::HiddenFiles::kIgnore) return Error(404, "hidden file");
   return Error(403, "hidden file");
 }
-
-namespace {
-
-// realpath() with a per-thread cache of successful resolutions, each reused for at most
-// kRealpathTtl (PHP's own realpath cache keeps entries for 120 s). realpath walks every path
-// component with readlink; on the hot path that was the largest user-space cost of a static
-// request. The containment check below still runs on every request.
-constexpr auto kRealpathTtl = std::chrono::seconds(1);
-
-bool CachedRealpath(const std::string& path, std::string* out) {
-  struct Entry {
-    std::string real;
-    std::chrono::steady_clock::time_point at;
-  };
-  thread_local std::unordered_map<std::string, Entry> cache;
-  auto now = std::chrono::steady_clock::now();
-  auto it = cache.find(path);
-  if (it != cache.end() && now - it->second.at < kRealpathTtl) {
-    *out = it->second.real;
-    return true;
-  }
-  char buf[PATH_MAX];
-  if (realpath(path.c_str(), buf) == nullptr) {
-    if (it != cache.end()) cache.erase(it);
-    return false;
-  }
-  if (cache.size() >= 4096) cache.clear();
-  cache[path] = Entry{buf, now};
-  *out = buf;
-  return true;
-}
-
-}  // namespace
 
 std::string Router::Contained(const std::string& root, const std::string& candidate) const {
   std::string real;
@@ -323,13 +333,13 @@ Route Router::Resolve(std::string_view method, const Target& target) {
 
   // 2. An existing file or directory.
   std::string full = root + path;
-  struct stat st;
-  if (stat(full.c_str(), &st) == 0) {
-    if (S_ISREG(st.st_mode) && !target.trailing_slash) {
+  mode_t type = FileType(full);
+  if (type != 0) {
+    if (type == S_IFREG && !target.trailing_slash) {
       if (HasPhpExtension(path)) return PhpRoute(root, path, "", method);
       return StaticRoute(root, path, method);
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (type == S_IFDIR) {
       if (!target.trailing_slash && path != "/") {
         for (const auto& index : server_.index_files) {
           if (IsRegular(full + "/" + index)) {

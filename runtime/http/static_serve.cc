@@ -3,11 +3,15 @@
 // other thread is involved.
 //
 // A body of at least kSendfileMin bytes goes out with sendfile(2) after the head (the kernel
-// copies the page cache to the socket; no read into user memory). A smaller one goes out with
-// the head in one write (FileRangeBody, pread into a pooled buffer): for a small file that is one
-// system call where the head plus sendfile would be two.
+// copies the page cache to the socket; no read into user memory; the head waits for it with
+// MSG_MORE so both share the first segment). A smaller one goes out with the head in one write
+// (FileRangeBody: the open-file cache's copy up to kInlineFileMax, else pread into a pooled
+// buffer): one system call where the head plus sendfile would be two.
 #include <errno.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <string>
 
 #include "runtime/http/file_body.h"
 #include "runtime/http/mime.h"
@@ -29,7 +33,7 @@ awaitable<bool> SendFileRange(beast::tcp_stream& stream, int fd, uint64_t offset
                               std::chrono::steady_clock::duration timeout) {
   tcp::socket& sock = stream.socket();
   beast::error_code ec;
-  sock.native_non_blocking(true, ec);
+  if (!sock.native_non_blocking()) sock.native_non_blocking(true, ec);  // once per connection
   if (ec) co_return false;
   asio::steady_timer timer(sock.get_executor());
   while (size > 0) {
@@ -53,6 +57,38 @@ awaitable<bool> SendFileRange(beast::tcp_stream& stream, int fd, uint64_t offset
     if (ec) co_return false;
   }
   co_return true;
+}
+
+// Sends the head of a response whose body follows by sendfile. MSG_MORE makes the kernel hold
+// the head back until the body's first bytes join it in one segment (nginx corks the socket with
+// two setsockopt calls for the same effect); without it the head leaves as a packet of its own
+// on a TCP_NODELAY socket. A head the socket does not take at once is written the usual way.
+awaitable<bool> SendHeadBeforeBody(beast::tcp_stream& stream, bhttp::response<FileRangeBody>& res,
+                                   std::chrono::steady_clock::duration timeout) {
+  bhttp::response_serializer<FileRangeBody> serializer{res};
+  serializer.split(true);
+  std::string head;
+  beast::error_code ec;
+  while (!ec && !serializer.is_header_done()) {
+    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+      size_t n = 0;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        head.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      serializer.consume(n);
+    });
+  }
+  if (ec) co_return false;
+  ssize_t sent = ::send(stream.socket().native_handle(), head.data(), head.size(),
+                        MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return false;
+  size_t done = sent > 0 ? static_cast<size_t>(sent) : 0;
+  if (done == head.size()) co_return true;
+  stream.expires_after(timeout);
+  co_await asio::async_write(stream, asio::buffer(head.data() + done, head.size() - done),
+                             redirect_error(use_awaitable, ec));
+  co_return !ec;
 }
 
 }  // namespace
@@ -102,11 +138,7 @@ awaitable<bool> Server::Impl::ServeStatic(beast::tcp_stream& stream,
     res.body().size = d.length;
     co_return co_await Write(stream, res);
   }
-  bhttp::response_serializer<FileRangeBody> sr_head{res};  // the body stays empty: head only
-  beast::error_code ec;
-  stream.expires_after(Secs(cfg.server.request_timeout));
-  co_await bhttp::async_write_header(stream, sr_head, redirect_error(use_awaitable, ec));
-  if (ec) co_return false;
+  if (!co_await SendHeadBeforeBody(stream, res, Secs(cfg.server.request_timeout))) co_return false;
   co_return co_await SendFileRange(stream, file->fd, d.offset, d.length,
                                    Secs(cfg.server.request_timeout));
 }

@@ -57,6 +57,10 @@ extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
 namespace ephpm::kv {
 namespace {
 
+// The read path is a handful of small steps; as calls, their prologues and epilogues were a tenth
+// of a PHP ephpm_kv_get (callgrind), so they are inlined into the two entry points.
+#define EPHPM_INLINE inline __attribute__((always_inline))
+
 constexpr int kAttempts = 4;
 constexpr int kMaxChainHops = 64;
 
@@ -119,7 +123,7 @@ class Reader {
   uint64_t region_bytes_;
 };
 
-bool Reader::Unchanged(uint64_t seq) const {
+EPHPM_INLINE bool Reader::Unchanged(uint64_t seq) const {
 #if defined(__SANITIZE_THREAD__)
   __asm__ __volatile__("" ::: "memory");  // TSan models no fences (x86 keeps loads in order)
 #else
@@ -128,7 +132,7 @@ bool Reader::Unchanged(uint64_t seq) const {
   return shard_->seq.load(std::memory_order_relaxed) == seq;
 }
 
-uint32_t Reader::RacyWalk(std::string_view key, uint64_t hash, bool* gave_up) const {
+EPHPM_INLINE uint32_t Reader::RacyWalk(std::string_view key, uint64_t hash, bool* gave_up) const {
   uint32_t tag = static_cast<uint32_t>(hash >> 32);
   uint32_t block = Racy(&buckets_[(hash >> 12) & bucket_mask_]);
   for (int hops = 0; block != 0; ++hops) {
@@ -146,7 +150,7 @@ uint32_t Reader::RacyWalk(std::string_view key, uint64_t hash, bool* gave_up) co
   return 0;
 }
 
-Lookup Reader::Find(std::string_view key, uint64_t hash, Snapshot* snap) {
+EPHPM_INLINE Lookup Reader::Find(std::string_view key, uint64_t hash, Snapshot* snap) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     uint64_t seq = shard_->seq.load(std::memory_order_acquire);
     if (seq & 1) {
@@ -182,7 +186,7 @@ Lookup Reader::Find(std::string_view key, uint64_t hash, Snapshot* snap) {
 
 // The value is the tail of the head block after the key, then the chunks (shard.h's
 // ForEachValuePiece, with every bound re-derived from what this read saw).
-bool Reader::RacyCopy(uint32_t block, char* dest, size_t n) const {
+EPHPM_INLINE bool Reader::RacyCopy(uint32_t block, char* dest, size_t n) const {
   if (!HeaderInRegion(block, 0)) return false;
   const EntryHeader* e = Entry(block);
   uint64_t start = uint64_t{block} * kUnit + kBlockHeaderSize + sizeof(EntryHeader) +
@@ -210,14 +214,14 @@ bool Reader::RacyCopy(uint32_t block, char* dest, size_t n) const {
   return left == 0;
 }
 
-bool Reader::Copy(const Snapshot& snap, char* dest, size_t n) {
+EPHPM_INLINE bool Reader::Copy(const Snapshot& snap, char* dest, size_t n) {
   EPHPM_RACY_BEGIN();
   bool whole = RacyCopy(snap.block, dest, n);
   EPHPM_RACY_END();
   return Unchanged(snap.seq) && whole;
 }
 
-void Reader::TouchLruIfStale(const Snapshot& snap, uint32_t now) {
+EPHPM_INLINE void Reader::TouchLruIfStale(const Snapshot& snap, uint32_t now) {
   if (now - snap.lru_ms < kLruGranularityMs) return;
   if (!OwnerLock::TryLock(&shard_->lock_word)) return;  // busy: a later read refreshes it
   if (shard_->seq.load(std::memory_order_relaxed) == snap.seq) {
@@ -226,16 +230,14 @@ void Reader::TouchLruIfStale(const Snapshot& snap, uint32_t now) {
   OwnerLock::Unlock(&shard_->lock_word);
 }
 
-}  // namespace
-
-uint32_t LruClock(const Arena* arena) {
-  return static_cast<uint32_t>(CoarseMonotonicMs() - arena->header()->anchor_ms);
-}
-
-void CountRead(Arena* arena, bool hit) {
+EPHPM_INLINE void Count(Arena* arena, bool hit) {
   ReadCounters* c = arena->read_counters(CurrentThreadId() % kReadCounterSlots);
   (hit ? c->hits : c->misses).fetch_add(1, std::memory_order_relaxed);
 }
+
+}  // namespace
+
+void CountRead(Arena* arena, bool hit) { Count(arena, hit); }
 
 void CountReads(Arena* arena, uint64_t hits, uint64_t misses) {
   ReadCounters* c = arena->read_counters(CurrentThreadId() % kReadCounterSlots);
@@ -254,7 +256,7 @@ LockFree GetWithoutLock(Arena* arena, std::string_view key, uint64_t hash, std::
       if (batch != nullptr) {
         ++batch->misses;
       } else {
-        CountRead(arena, false);
+        Count(arena, false);
       }
       return LockFree::kMiss;
     }
@@ -264,7 +266,7 @@ LockFree GetWithoutLock(Arena* arena, std::string_view key, uint64_t hash, std::
     if (batch != nullptr) {
       ++batch->hits;
     } else {
-      CountRead(arena, true);
+      Count(arena, true);
     }
     return LockFree::kHit;
   }
@@ -280,14 +282,14 @@ LockFree ReadWithoutLock(Arena* arena, std::string_view key, uint64_t hash, char
     Lookup found = reader.Find(key, hash, &snap);
     if (found == Lookup::kLocked) return LockFree::kLocked;
     if (found == Lookup::kMissing) {
-      CountRead(arena, false);
+      Count(arena, false);
       return LockFree::kMiss;
     }
     *peeked = Store::Peeked{shard, snap.block, snap.seq, snap.value_len};
     bool too_big = snap.value_len > capacity;
     if (!too_big && !reader.Copy(snap, buffer, snap.value_len)) continue;
     reader.TouchLruIfStale(snap, LruClock(arena));
-    CountRead(arena, true);
+    Count(arena, true);
     return too_big ? LockFree::kTooBig : LockFree::kHit;
   }
   return LockFree::kLocked;

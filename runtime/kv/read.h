@@ -38,7 +38,9 @@ LockFree ReadWithoutLock(Arena* arena, std::string_view key, uint64_t hash, char
 bool ReadPeekedWithoutLock(Arena* arena, const Store::Peeked& peeked, char* dest);
 
 // The arena's clock for LRU stamps (EntryHeader::lru_ms).
-uint32_t LruClock(const Arena* arena);
+inline uint32_t LruClock(const Arena* arena) {
+  return static_cast<uint32_t>(CoarseMonotonicMs() - arena->header()->anchor_ms);
+}
 
 // One hit or miss, in the calling thread's counter slot (ReadCounters in arena.h).
 void CountRead(Arena* arena, bool hit);

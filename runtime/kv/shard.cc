@@ -30,10 +30,6 @@ uint64_t HashKey(const Arena* arena, std::string_view key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), arena->header()->seed);
 }
 
-uint32_t ShardOf(const Arena* arena, uint64_t hash) {
-  return static_cast<uint32_t>(hash & (arena->shard_count() - 1));
-}
-
 ShardLock::ShardLock(Arena* arena, uint32_t index) : shard_(arena->shard(index)) {
   if (uint32_t dead_owner = OwnerLock::Lock(&shard_->lock_word, arena->lock_domain())) {
     uint64_t lost = std::min<uint64_t>(shard_->count, arena->capacity());

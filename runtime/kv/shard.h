@@ -168,7 +168,9 @@ void ShardView::ForEachValuePiece(uint32_t block, Fn fn) const {
 uint64_t HashKey(const Arena* arena, std::string_view key);
 // Frees shard i's watch slots that have had no waiter for the grace period (watch.cc).
 void ReclaimIdleWatchSlots(Arena* arena, uint32_t i);
-uint32_t ShardOf(const Arena* arena, uint64_t hash);
+inline uint32_t ShardOf(const Arena* arena, uint64_t hash) {
+  return static_cast<uint32_t>(hash & (arena->shard_count() - 1));
+}
 
 }  // namespace ephpm::kv
 

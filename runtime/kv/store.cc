@@ -253,6 +253,11 @@ Store::ReadResult Store::Read(std::string_view key, char* buffer, size_t capacit
     case LockFree::kMiss: return ReadResult::kMiss;
     case LockFree::kLocked: break;
   }
+  return ReadLocked(key, buffer, capacity, peeked);
+}
+
+Store::ReadResult Store::ReadLocked(std::string_view key, char* buffer, size_t capacity,
+                                    Peeked* peeked) {
   KeyOp op(arena_.get(), key);
   if (!op.live() || !op.is_string()) {
     CountRead(arena_.get(), false);

@@ -200,6 +200,10 @@ class Store {
   bool GetStored(std::string_view key, std::string* value, uint8_t* encoding);
   WaitResult WaitStored(std::string_view key, uint64_t last_version, int64_t timeout_ms,
                         const std::atomic<bool>* cancel, std::string* value, uint8_t* encoding);
+  // Read when the lock-free path gave up: under the shard lock (kept out of line, so Read's
+  // lock-free path does not pay for KeyOp's frame).
+  __attribute__((noinline)) ReadResult ReadLocked(std::string_view key, char* buffer,
+                                                  size_t capacity, Peeked* peeked);
   // Decodes a value copied as stored in place; false (counted) when it is corrupt.
   bool DecodeCopied(uint8_t encoding, std::string* value);
   std::unique_ptr<Arena> arena_;

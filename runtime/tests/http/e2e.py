@@ -587,6 +587,44 @@ def static_file_replaced_is_served_new(p):
 
 
 @test
+def static_file_rewritten_in_place_then_deleted(p):
+    # A small file is answered from the open-file cache's copy: rewritten in place (same inode,
+    # other length) it is served whole, old or new, and new after the 1 s revalidation; deleted,
+    # the request goes to the front controller within the path cache's 1 s, never an error.
+    path = os.path.join(CTX.docroot, "inplace.txt")
+    with open(path, "w") as f:
+        f.write("first\n")
+    eq(get(p, "/inplace.txt").body, b"first\n", "first version")
+    with open(path, "r+") as f:
+        f.truncate(0)
+        f.write("the second, longer version\n")
+    versions = {b"first\n", b"the second, longer version\n"}
+    seen = set()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = get(p, "/inplace.txt")
+        eq(r.status, 200, "status while the file is rewritten")
+        seen.add(r.body)
+        if r.body == b"the second, longer version\n":
+            break
+        time.sleep(0.1)
+    check(b"the second, longer version\n" in seen, "the new version is served: %r" % seen)
+    check(seen <= versions, "only whole versions: %r" % seen)
+    os.unlink(path)
+    routed_to_front = False
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        r = get(p, "/inplace.txt")
+        eq(r.status, 200, "status while the file is deleted")
+        if r.body.startswith(b'{"front":true'):
+            routed_to_front = True
+            break
+        check(r.body in versions, "a whole version until the deletion is seen: %r" % r.body[:80])
+        time.sleep(0.1)
+    check(routed_to_front, "the front controller answers once the file is gone")
+
+
+@test
 def method_not_allowed_on_static(p):
     for m in ("POST", "PUT", "DELETE", "PATCH"):
         r = request(p, m, "/a.txt", body="x")
