@@ -69,6 +69,30 @@ Baseline* SharedBaseline() {
   return &b;
 }
 
+// The two maps every benchmark runs against, behind one interface: each benchmark below is
+// written once, as a template over the map, and registered once per map.
+struct OurStore {
+  static bool Get(const std::string& key, std::string* out) { return SharedStore()->Get(key, out); }
+  static void Set(const std::string& key, std::string_view value) {
+    SharedStore()->Set(key, value, 0);
+  }
+  static int64_t Incr(const std::string& key) {
+    int64_t r = 0;
+    SharedStore()->IncrBy(key, 1, &r);
+    return r;
+  }
+};
+
+struct MapAndMutex {
+  static bool Get(const std::string& key, std::string* out) {
+    return SharedBaseline()->Get(key, out);
+  }
+  static void Set(const std::string& key, std::string_view value) {
+    SharedBaseline()->Set(key, value);
+  }
+  static int64_t Incr(const std::string& key) { return SharedBaseline()->Incr(key); }
+};
+
 const std::vector<std::string>& Keys() {
   static std::vector<std::string> keys = [] {
     std::vector<std::string> k;
@@ -78,33 +102,20 @@ const std::vector<std::string>& Keys() {
   return keys;
 }
 
+template <class Map>
 void Prefill(size_t value_size, int keys = kKeys) {
   std::string value(value_size, 'v');
-  for (int i = 0; i < keys; ++i) {
-    SharedStore()->Set(Keys()[i], value, 0);
-    SharedBaseline()->Set(Keys()[i], value);
-  }
+  for (int i = 0; i < keys; ++i) Map::Set(Keys()[i], value);
 }
 
+template <class Map>
 void BM_GetHit(benchmark::State& state) {
   ItemsOnExit items(state);
-  if (state.thread_index() == 0) Prefill(state.range(0));
+  if (state.thread_index() == 0) Prefill<Map>(state.range(0));
   std::string out;
   int i = state.thread_index() * 7;
   for (auto _ : state) {
-    bool hit = SharedStore()->Get(Keys()[i++ % kKeys], &out);
-    benchmark::DoNotOptimize(hit);
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
-
-void BM_BaselineGetHit(benchmark::State& state) {
-  ItemsOnExit items(state);
-  if (state.thread_index() == 0) Prefill(state.range(0));
-  std::string out;
-  int i = state.thread_index() * 7;
-  for (auto _ : state) {
-    bool hit = SharedBaseline()->Get(Keys()[i++ % kKeys], &out);
+    bool hit = Map::Get(Keys()[i++ % kKeys], &out);
     benchmark::DoNotOptimize(hit);
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));
@@ -112,81 +123,50 @@ void BM_BaselineGetHit(benchmark::State& state) {
 
 constexpr int kMaxThreads = 2;
 
+template <class Map>
 void BM_GetHitDistinct(benchmark::State& state) {
   ItemsOnExit items(state);
-  if (state.thread_index() == 0) Prefill(state.range(0), kKeys * kMaxThreads);
+  if (state.thread_index() == 0) Prefill<Map>(state.range(0), kKeys * kMaxThreads);
   std::string out;
   const int base = state.thread_index() * kKeys;
   int i = 0;
   for (auto _ : state) {
-    bool hit = SharedStore()->Get(Keys()[base + i++ % kKeys], &out);
+    bool hit = Map::Get(Keys()[base + i++ % kKeys], &out);
     benchmark::DoNotOptimize(hit);
   }
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
-void BM_BaselineGetHitDistinct(benchmark::State& state) {
-  ItemsOnExit items(state);
-  if (state.thread_index() == 0) Prefill(state.range(0), kKeys * kMaxThreads);
-  std::string out;
-  const int base = state.thread_index() * kKeys;
-  int i = 0;
-  for (auto _ : state) {
-    bool hit = SharedBaseline()->Get(Keys()[base + i++ % kKeys], &out);
-    benchmark::DoNotOptimize(hit);
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
-
+template <class Map>
 void BM_GetMiss(benchmark::State& state) {
   ItemsOnExit items(state);
   std::string out;
   std::string key = "missing:" + std::to_string(state.thread_index());
-  for (auto _ : state) benchmark::DoNotOptimize(SharedStore()->Get(key, &out));
+  for (auto _ : state) benchmark::DoNotOptimize(Map::Get(key, &out));
 }
 
-void BM_BaselineGetMiss(benchmark::State& state) {
-  ItemsOnExit items(state);
-  std::string out;
-  std::string key = "missing:" + std::to_string(state.thread_index());
-  for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Get(key, &out));
-}
-
+template <class Map>
 void BM_Set(benchmark::State& state) {
   ItemsOnExit items(state);
   std::string value(state.range(0), 'w');
   int i = state.thread_index() * 7;
-  for (auto _ : state) SharedStore()->Set(Keys()[i++ % kKeys], value, 0);
+  for (auto _ : state) Map::Set(Keys()[i++ % kKeys], value);
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
-void BM_BaselineSet(benchmark::State& state) {
-  ItemsOnExit items(state);
-  std::string value(state.range(0), 'w');
-  int i = state.thread_index() * 7;
-  for (auto _ : state) SharedBaseline()->Set(Keys()[i++ % kKeys], value);
-  state.SetBytesProcessed(state.iterations() * state.range(0));
-}
-
+template <class Map>
 void BM_Incr(benchmark::State& state) {
   ItemsOnExit items(state);
   std::string key = "ctr:" + std::to_string(state.thread_index());
-  int64_t r;
-  for (auto _ : state) SharedStore()->IncrBy(key, 1, &r);
-}
-
-void BM_BaselineIncr(benchmark::State& state) {
-  ItemsOnExit items(state);
-  std::string key = "ctr:" + std::to_string(state.thread_index());
-  for (auto _ : state) benchmark::DoNotOptimize(SharedBaseline()->Incr(key));
+  for (auto _ : state) benchmark::DoNotOptimize(Map::Incr(key));
 }
 
 // 90 % get / 10 % set over 1M keys of 64 bytes.
+template <class Map>
 void BM_Mixed90_10(benchmark::State& state) {
   ItemsOnExit items(state);
-  static bool filled = [] {
-    std::string value(64, 'm');
-    for (int i = 0; i < kMixedKeys; ++i) SharedStore()->Set(Keys()[i], value, 0);
+  static bool filled = [] {  // once per map (one static per instantiation)
+    Prefill<Map>(64, kMixedKeys);
     return true;
   }();
   benchmark::DoNotOptimize(filled);
@@ -195,42 +175,38 @@ void BM_Mixed90_10(benchmark::State& state) {
   for (auto _ : state) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     const std::string& key = Keys()[x % kMixedKeys];
-    if (x % 10 == 0) SharedStore()->Set(key, value, 0);
-    else benchmark::DoNotOptimize(SharedStore()->Get(key, &out));
+    if (x % 10 == 0) Map::Set(key, value);
+    else benchmark::DoNotOptimize(Map::Get(key, &out));
   }
 }
 
-void BM_BaselineMixed90_10(benchmark::State& state) {
-  ItemsOnExit items(state);
-  static bool filled = [] {
-    std::string value(64, 'm');
-    for (int i = 0; i < kMixedKeys; ++i) SharedBaseline()->Set(Keys()[i], value);
-    return true;
-  }();
-  benchmark::DoNotOptimize(filled);
-  std::string value(64, 'n'), out;
-  uint64_t x = 88172645463325252ull + state.thread_index();
-  for (auto _ : state) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    const std::string& key = Keys()[x % kMixedKeys];
-    if (x % 10 == 0) SharedBaseline()->Set(key, value);
-    else benchmark::DoNotOptimize(SharedBaseline()->Get(key, &out));
-  }
+// Registers `op` as BM_<op> (our store) and BM_Baseline<op> (map + mutex), the names
+// bench/all/report.py pairs up, and applies the same arguments to both.
+template <class Configure>
+void RegisterPair(const std::string& op, void (*ours)(benchmark::State&),
+                  void (*baseline)(benchmark::State&), Configure configure) {
+  configure(benchmark::RegisterBenchmark(("BM_" + op).c_str(), ours)->UseRealTime());
+  configure(benchmark::RegisterBenchmark(("BM_Baseline" + op).c_str(), baseline)->UseRealTime());
 }
 
-#define SIZES Arg(64)->Arg(4096)->Arg(65536)
-BENCHMARK(BM_GetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_BaselineGetHit)->SIZES->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_GetHitDistinct)->Arg(64)->Threads(1)->Threads(kMaxThreads)->UseRealTime();
-BENCHMARK(BM_BaselineGetHitDistinct)->Arg(64)->Threads(1)->Threads(kMaxThreads)->UseRealTime();
-BENCHMARK(BM_GetMiss)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_BaselineGetMiss)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Set)->SIZES->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_BaselineSet)->SIZES->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Incr)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_BaselineIncr)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_Mixed90_10)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_BaselineMixed90_10)->Threads(1)->Threads(2)->UseRealTime();
+#define EPHPM_REGISTER_PAIR(op, configure) \
+  RegisterPair(#op, BM_##op<OurStore>, BM_##op<MapAndMutex>, configure)
+
+[[maybe_unused]] const bool registered = [] {
+  auto sizes_and_threads = [](benchmark::internal::Benchmark* b) {
+    b->Arg(64)->Arg(4096)->Arg(65536)->Threads(1)->Threads(2);
+  };
+  auto threads = [](benchmark::internal::Benchmark* b) { b->Threads(1)->Threads(2); };
+  EPHPM_REGISTER_PAIR(GetHit, sizes_and_threads);
+  EPHPM_REGISTER_PAIR(GetHitDistinct, [](benchmark::internal::Benchmark* b) {
+    b->Arg(64)->Threads(1)->Threads(kMaxThreads);
+  });
+  EPHPM_REGISTER_PAIR(GetMiss, threads);
+  EPHPM_REGISTER_PAIR(Set, sizes_and_threads);
+  EPHPM_REGISTER_PAIR(Incr, threads);
+  EPHPM_REGISTER_PAIR(Mixed90_10, threads);
+  return true;
+}();
 
 }  // namespace
 

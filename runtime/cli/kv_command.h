@@ -14,7 +14,8 @@
 //
 // Exit codes: 0 done; 1 no server for that config, the store cannot be attached (another ephpm
 // version's, another user's), or a write was refused; 2 bad arguments (CLI11), a bad config, or
-// `flush` without --yes; 3 `get` of a missing key; 130 interrupted.
+// `flush` without --yes; 3 `get` of a missing key; 4 `get` of a RESP hash (WRONGTYPE); 130
+// interrupted.
 #ifndef EPHPM_RUNTIME_CLI_KV_COMMAND_H_
 #define EPHPM_RUNTIME_CLI_KV_COMMAND_H_
 

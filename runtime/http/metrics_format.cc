@@ -114,7 +114,8 @@ void WorkerFamilies(Writer& w, const MetricsSnapshot& s) {
   w.Sample("ephpm_workers", "state=\"idle\"", n.accepting - n.busy);
   w.Sample("ephpm_workers", "state=\"starting\"", n.starting);
   w.Family("ephpm_worker_restarts_total", "counter",
-           "Worker processes started again, by reason: exit (non-zero exit code), signal "
+           "Worker processes (and the RESP process) started again, by reason: exit (non-zero "
+           "exit code), signal "
            "(crash, kill), watchdog (exit 70: PHP stuck after a timeout), max_requests "
            "(recycled), crash_loop (respawn delayed by the back-off), rolling (SIGHUP).");
   for (int i = 0; i < kRestartReasons; ++i) {

@@ -3,8 +3,9 @@
 // Start-up order (each step needs the previous one): config, router, the listening socket, the
 // named store, PHP module startup on the main thread (which stays the PHP thread: 64 MiB stack
 // via RLIMIT_STACK). Then either the master of the worker processes takes over (supervisor.h),
-// or, with `workers = 1` and no recycling, this process is the one worker (worker.h) and the
-// store's sweeper runs in a thread of it.
+// or, with `workers = 1`, no recycling and no [kv.redis_compat] (whose process only a thread-free
+// master can restart), this process is the one worker (worker.h) and the store's sweeper runs in
+// a thread of it.
 #include "runtime/http/serve_main.h"
 
 #include <signal.h>
@@ -48,8 +49,11 @@ void Fail(const std::string& message) { fprintf(stderr, "ephpm: %s\n", message.c
 
 // Everything after the store exists: PHP module startup, then the master of the worker
 // processes or the single worker until the drain is over; PHP shutdown.
+// resp_pid/resp_fd: the RESP process and its socket ([kv.redis_compat]; 0 / -1: off), handed to
+// the master, which always runs then; *resp_pid is 0 once the master has stopped it.
 int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int metrics_fd,
-                     const std::string& url, kv::Store* store, const std::string& store_name) {
+                     const std::string& url, kv::Store* store, const std::string& store_name,
+                     pid_t* resp_pid, int resp_fd) {
   const ServeSetup& setup = reloader.running();
   const config::Config& cfg = setup.cfg;
   std::string err;
@@ -77,7 +81,7 @@ int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int met
                  cfg.php.max_execution_time, workers);
   };
   int rc;
-  if (workers > 1 || cfg.php.max_requests > 0) {
+  if (workers > 1 || cfg.php.max_requests > 0 || *resp_pid > 0) {
     announce();
     SupervisorContext ctx;
     ctx.cfg = &cfg;
@@ -87,6 +91,11 @@ int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int met
     ctx.listen_fd = listen_fd;
     ctx.workers = workers;
     ctx.metrics_fd = metrics_fd;
+    ctx.resp_pid = *resp_pid;
+    ctx.resp_listen_fd = resp_fd;
+    ctx.resp_main = [resp_config = cfg.kv.redis_compat, store, resp_fd, master = getpid()] {
+      resp::RunRespProcess(resp_config, store, resp_fd, master);
+    };
     ctx.reload = [&reloader](SupervisorContext* live) {
       if (!reloader.Reload()) return false;
       live->cfg = &reloader.running().cfg;
@@ -95,6 +104,7 @@ int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int met
       return true;
     };
     rc = RunSupervisor(ctx);
+    *resp_pid = 0;  // the master has stopped it
   } else {
     std::unique_ptr<kv::Sweeper> sweeper;
     std::unique_ptr<MetricsServer> metrics_server;
@@ -115,9 +125,10 @@ int StartPhpAndServe(Reloader& reloader, MimeTypes& mime, int listen_fd, int met
 
 // [kv.redis_compat]: binds the listener here (a busy port is a start-up error) and forks the
 // process that serves it (runtime/resp/process.h), before PHP starts; the child closes the HTTP
-// and metrics listeners (metrics_fd -1: none). Returns its pid, -1 on error.
+// and metrics listeners (metrics_fd -1: none). Returns its pid, -1 on error; *resp_fd is the
+// listener, which the master keeps open to restart the process.
 pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd,
-                       int metrics_fd) {
+                       int metrics_fd, int* resp_fd) {
   const config::RedisCompatConfig& rc = cfg.kv.redis_compat;
   std::string url, err;
   int fd = OpenListener(rc.listen_address, &url, &err);
@@ -126,7 +137,7 @@ pid_t StartRedisCompat(const config::Config& cfg, kv::Store* store, int http_fd,
     return -1;
   }
   pid_t pid = resp::StartRespProcess(rc, store, fd, {http_fd, metrics_fd}, &err);
-  close(fd);
+  *resp_fd = fd;
   if (pid < 0) {
     Fail("[kv.redis_compat]: " + err);
     return -1;
@@ -194,11 +205,13 @@ int ServeMain(const ServeOptions& opts) {
     return 1;
   }
   pid_t resp_pid = 0;
+  int resp_fd = -1;
   if (cfg.kv.redis_compat.enabled) {
-    resp_pid = StartRedisCompat(cfg, store.get(), listen_fd, metrics_fd);
+    resp_pid = StartRedisCompat(cfg, store.get(), listen_fd, metrics_fd, &resp_fd);
     if (resp_pid < 0) return 1;
   }
-  int rc = StartPhpAndServe(reloader, mime, listen_fd, metrics_fd, url, store.get(), store_name);
+  int rc = StartPhpAndServe(reloader, mime, listen_fd, metrics_fd, url, store.get(), store_name,
+                            &resp_pid, resp_fd);
   resp::StopRespProcess(resp_pid);
   store.reset();
   spdlog::info("stopped");

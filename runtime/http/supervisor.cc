@@ -24,10 +24,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/http/child_exit.h"
 #include "runtime/http/handoff.h"
 #include "runtime/http/metrics.h"
 #include "runtime/http/metrics_collect.h"
 #include "runtime/http/metrics_server.h"
+#include "runtime/http/resp_keeper.h"
 #include "runtime/http/server.h"
 #include "runtime/http/worker.h"
 #include "runtime/kv/store.h"
@@ -37,12 +39,6 @@ namespace ephpm::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A worker that dies within this time of its start counts as a quick failure; after
-// kFreeQuickFailures of them in a row, respawns of that slot back off (crash loop).
-constexpr auto kQuickFailure = std::chrono::seconds(1);
-constexpr int kFreeQuickFailures = 3;
-constexpr auto kMaxBackoff = std::chrono::seconds(10);
 
 // One flag per slot in a MAP_SHARED page created before the first fork: 1 = the slot's worker
 // accepts and has no PHP work in flight. Written by the worker (and reset by the master when a
@@ -181,7 +177,8 @@ struct Slot {
 
 class Master {
  public:
-  explicit Master(const SupervisorContext& ctx) : ctx_(ctx), slots_(ctx.workers) {
+  explicit Master(const SupervisorContext& ctx)
+      : ctx_(ctx), slots_(ctx.workers), resp_(ctx.resp_pid, ctx.resp_main, g_region) {
     if (ctx.metrics_fd >= 0) {
       metrics_ = std::make_unique<MetricsServer>(
           ctx.metrics_fd, [this](std::string_view path) { return metrics::Respond(path, Snapshot()); });
@@ -209,6 +206,7 @@ class Master {
       if (!stopping_) {
         SpawnMissing(now);
         StepRolling(now);
+        resp_.RestartIfDue(now, [this] { CloseMasterFdsInChild(); });
       } else if (procs_.empty()) {
         break;
       } else if (now >= stop_deadline_ && !killed_) {
@@ -224,6 +222,7 @@ class Master {
       // Wait for a signal, a readiness byte, the next sweep or the next scheduled respawn.
       auto wake = next_sweep;
       if (!stopping_) {
+        wake = std::min(wake, resp_.restart_at());
         for (const Slot& s : slots_) {
           if (s.current == 0 && s.replacement == 0) wake = std::min(wake, s.respawn_at);
         }
@@ -259,6 +258,7 @@ class Master {
       }
       if (fds[0].revents & POLLIN) OnSignals();
     }
+    resp_.Stop();  // after the workers, as PHP may use it until the end of their drain
     close(sfd_);
     spdlog::info("master {}: all workers stopped", getpid());
     return 0;
@@ -288,14 +288,10 @@ class Master {
       // before this line was reached is caught by the check after it.
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != master_pid_) _exit(0);
-      RestoreFatalHandlers();
       if (metrics_slot >= 0) g_region->Attach(metrics_slot);
-      if (metrics_) metrics_->CloseFds();
       close(pipefd[0]);
-      close(sfd_);
-      for (auto& [other, p] : procs_) {
-        if (p.ready_fd >= 0) close(p.ready_fd);
-      }
+      CloseMasterFdsInChild();
+      if (ctx_.resp_listen_fd >= 0) close(ctx_.resp_listen_fd);
       WorkerMain(ctx_, slot, pipefd[1], master_pid_);
     }
     close(pipefd[1]);
@@ -313,6 +309,16 @@ class Master {
     }
     spdlog::info("worker {} started: pid {}{}", slot, pid,
                  as_replacement ? " (rolling restart)" : "");
+  }
+
+  // What a child forked by the master (a worker, the RESP process) must not keep of it.
+  void CloseMasterFdsInChild() {
+    RestoreFatalHandlers();
+    if (metrics_) metrics_->CloseFds();
+    close(sfd_);
+    for (auto& [other, p] : procs_) {
+      if (p.ready_fd >= 0) close(p.ready_fd);
+    }
   }
 
   void SpawnMissing(Clock::time_point now) {
@@ -453,6 +459,7 @@ class Master {
       int status = 0;
       pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid <= 0) return;
+      if (resp_.Reaped(pid, status, stopping_)) continue;
       auto it = procs_.find(pid);
       if (it == procs_.end()) continue;
       Proc p = it->second;
@@ -464,12 +471,7 @@ class Master {
       // Its counters join the master's totals; the log lines say how much it served.
       uint64_t answered = p.metrics_slot >= 0 ? g_region->Release(p.metrics_slot) : 0;
       std::string served = fmt::format("after {:.1f} s and {} request(s)", lived, answered);
-      std::string how = (WIFSIGNALED(status)
-                             ? std::string("killed by signal ") +
-                                   std::to_string(WTERMSIG(status)) + " (SIG" +
-                                   SigName(WTERMSIG(status)) + ")"
-                             : "exited with code " + std::to_string(WEXITSTATUS(status))) +
-                        " " + served;
+      std::string how = DescribeExit(status) + " " + served;
       if (roll_waiting_ == pid) roll_waiting_ = 0;
       if (p.slot >= static_cast<int>(slots_.size())) {  // a slot a reload removed
         spdlog::info("worker {} (pid {}) {} (slot removed by a reload)", p.slot, pid, how);
@@ -502,17 +504,7 @@ class Master {
                      pid, served);
         continue;
       }
-      if (now - p.started < kQuickFailure) {
-        ++s.quick_failures;
-      } else {
-        s.quick_failures = 1;
-      }
-      std::chrono::milliseconds delay(0);
-      if (s.quick_failures > kFreeQuickFailures) {
-        int k = std::min(s.quick_failures - kFreeQuickFailures - 1, 10);
-        delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(250LL << k),
-                                                    kMaxBackoff);
-      }
+      std::chrono::milliseconds delay = CrashLoopDelay(now - p.started, &s.quick_failures);
       s.respawn_at = now + delay;
       metrics::RestartReason reason = metrics::ClassifyExit(status, delay.count() > 0);
       g_region->CountRestart(reason);
@@ -558,6 +550,7 @@ class Master {
   int stop_signal_ = SIGTERM;
   Clock::time_point stop_deadline_;
   std::unique_ptr<MetricsServer> metrics_;  // [metrics] listen, or none
+  RespKeeper resp_;  // [kv.redis_compat]'s process, or none
 };
 
 }  // namespace

@@ -14,7 +14,8 @@
 // The master stays single-threaded for its whole life (so every fork is taken from a thread-free
 // point): one poll() loop over a signalfd and the workers' readiness pipes that also runs the
 // store's active-expiry cycle every 100 ms (the sweeper, once for the shared arena) and
-// supervises: respawns a dead worker (crash-loop throttled), recycles after max_requests,
+// supervises: respawns a dead worker (crash-loop throttled) and the RESP process
+// (resp_keeper.h), recycles after max_requests,
 // reloads the config and rolls the workers on SIGHUP, passes SIGUSR1 (reopen the access log) on
 // to every worker, drains on SIGTERM/SIGINT, stops at once on SIGQUIT. The same loop answers the
 // `[metrics] listen` endpoint (metrics_server.h) from the workers' shared counter slots
@@ -51,6 +52,12 @@ struct SupervisorContext {
   // count, and the master rolls every worker onto them; false: rejected (logged), nothing
   // changes. Empty: SIGHUP only rolls the workers.
   std::function<bool(SupervisorContext* ctx)> reload;
+  // [kv.redis_compat]: the RESP process serve started (0: none), its listening socket (kept open
+  // by the master for restarts, closed in every worker) and what a restarted one runs in the
+  // child (never returns). The master restarts it when it dies and stops it last (resp_keeper.h).
+  pid_t resp_pid = 0;
+  int resp_listen_fd = -1;
+  std::function<void()> resp_main;
 };
 
 // Forks and supervises the workers until SIGTERM/SIGINT (graceful) or SIGQUIT (immediate).

@@ -218,6 +218,7 @@ void Arena::ResetShard(uint32_t i) {
   s->keys_published.store(0, std::memory_order_relaxed);
   s->used_published.store(0, std::memory_order_relaxed);
   s->saved_published.store(0, std::memory_order_relaxed);
+  s->expires_published.store(0, std::memory_order_relaxed);
 }
 
 void Arena::ReportDiscard(uint32_t i, uint32_t dead_owner, uint64_t keys) const {

@@ -25,7 +25,7 @@
 namespace ephpm::kv {
 
 inline constexpr uint64_t kArenaMagic = 0x31414e4552414b45ull;  // "EKARENA1"
-inline constexpr uint32_t kLayoutVersion = 5;
+inline constexpr uint32_t kLayoutVersion = 6;
 inline constexpr uint32_t kReadCounterSlots = 64;
 inline constexpr uint32_t kSlotsPerShard = 64;
 inline constexpr uint64_t kMaxRegionBytes = 8ull << 30;  // 2^30 units of 8 bytes
@@ -88,6 +88,7 @@ struct alignas(64) Shard {
   std::atomic<uint64_t> keys_published;  // count, readable without the lock
   std::atomic<uint64_t> used_published;  // used_memory, readable without the lock
   std::atomic<uint64_t> saved_published;  // bytes_saved, readable without the lock
+  std::atomic<uint64_t> expires_published;  // ttl_count (keys with a TTL), likewise
   std::atomic<uint64_t> evictions;
   std::atomic<uint64_t> expired;
   std::atomic<uint64_t> discards;  // times the shard was reset after a holder died

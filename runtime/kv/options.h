@@ -50,6 +50,7 @@ inline constexpr int64_t kWatchSlotGraceMs = 30'000;
 
 struct Stats {
   uint64_t keys = 0;
+  uint64_t expires = 0;  // keys with a TTL (Redis INFO's "expires")
   uint64_t used_memory = 0;
   uint64_t memory_limit = 0;  // 0 = unlimited
   uint64_t hits = 0;

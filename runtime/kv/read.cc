@@ -99,7 +99,8 @@ class Reader {
   bool Copy(const Snapshot& snap, char* dest, size_t n);
   // Whether the shard is still as it was at `seq`.
   bool Unchanged(uint64_t seq) const;
-  void TouchLruIfStale(const Snapshot& snap);
+  // `now`: the arena's LRU clock (LruClock).
+  void TouchLruIfStale(const Snapshot& snap, uint32_t now);
 
  private:
   uint32_t RacyWalk(std::string_view key, uint64_t hash, bool* gave_up) const;
@@ -220,9 +221,7 @@ EPHPM_INLINE bool Reader::Copy(const Snapshot& snap, char* dest, size_t n) {
   return Unchanged(snap.seq) && whole;
 }
 
-EPHPM_INLINE void Reader::TouchLruIfStale(const Snapshot& snap) {
-  uint32_t now =
-      static_cast<uint32_t>(CoarseMonotonicMs() - arena_->header()->anchor_ms);
+EPHPM_INLINE void Reader::TouchLruIfStale(const Snapshot& snap, uint32_t now) {
   if (now - snap.lru_ms < kLruGranularityMs) return;
   if (!OwnerLock::TryLock(&shard_->lock_word)) return;  // busy: a later read refreshes it
   if (shard_->seq.load(std::memory_order_relaxed) == snap.seq) {
@@ -240,20 +239,35 @@ EPHPM_INLINE void Count(Arena* arena, bool hit) {
 
 void CountRead(Arena* arena, bool hit) { Count(arena, hit); }
 
-LockFree GetWithoutLock(Arena* arena, std::string_view key, uint64_t hash, std::string* value) {
+void CountReads(Arena* arena, uint64_t hits, uint64_t misses) {
+  ReadCounters* c = arena->read_counters(CurrentThreadId() % kReadCounterSlots);
+  if (hits != 0) c->hits.fetch_add(hits, std::memory_order_relaxed);
+  if (misses != 0) c->misses.fetch_add(misses, std::memory_order_relaxed);
+}
+
+LockFree GetWithoutLock(Arena* arena, std::string_view key, uint64_t hash, std::string* value,
+                        ReadBatch* batch) {
   Reader reader(arena, ShardOf(arena, hash));
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Snapshot snap;
     Lookup found = reader.Find(key, hash, &snap);
     if (found == Lookup::kLocked) return LockFree::kLocked;
     if (found == Lookup::kMissing) {
-      Count(arena, false);
+      if (batch != nullptr) {
+        ++batch->misses;
+      } else {
+        Count(arena, false);
+      }
       return LockFree::kMiss;
     }
     value->resize(snap.value_len);  // validated by Find: a real length, not a torn one
     if (!reader.Copy(snap, value->data(), snap.value_len)) continue;
-    reader.TouchLruIfStale(snap);
-    Count(arena, true);
+    reader.TouchLruIfStale(snap, batch != nullptr ? batch->lru_now : LruClock(arena));
+    if (batch != nullptr) {
+      ++batch->hits;
+    } else {
+      Count(arena, true);
+    }
     return LockFree::kHit;
   }
   return LockFree::kLocked;
@@ -274,7 +288,7 @@ LockFree ReadWithoutLock(Arena* arena, std::string_view key, uint64_t hash, char
     *peeked = Store::Peeked{shard, snap.block, snap.seq, snap.value_len};
     bool too_big = snap.value_len > capacity;
     if (!too_big && !reader.Copy(snap, buffer, snap.value_len)) continue;
-    reader.TouchLruIfStale(snap);
+    reader.TouchLruIfStale(snap, LruClock(arena));
     Count(arena, true);
     return too_big ? LockFree::kTooBig : LockFree::kHit;
   }

@@ -221,6 +221,7 @@ void ShardView::SetDeadline(uint32_t block, int64_t deadline_ms) {
   if (e->ttl_index == kNoIndex) {
     e->ttl_index = s_->ttl_count;
     ttl_[s_->ttl_count++] = block;
+    PublishCounts();
   }
 }
 
@@ -228,6 +229,7 @@ void ShardView::ClearDeadline(uint32_t block) {
   EntryHeader* e = Entry(block);
   RemoveFromTtl(e);
   e->deadline_ms = 0;
+  PublishCounts();
 }
 
 bool ShardView::Expired(const EntryHeader* e, int64_t* now) const {
@@ -293,6 +295,7 @@ void ShardView::PublishCounts() {
   s_->keys_published.store(s_->count, std::memory_order_relaxed);
   s_->used_published.store(s_->used_memory, std::memory_order_relaxed);
   s_->saved_published.store(s_->bytes_saved, std::memory_order_relaxed);
+  s_->expires_published.store(s_->ttl_count, std::memory_order_relaxed);
 }
 
 void ShardView::BumpWatch(uint64_t hash) {

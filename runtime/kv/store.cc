@@ -399,6 +399,7 @@ Stats Store::GetStats() {
   for (uint32_t i = 0; i < arena_->shard_count(); ++i) {
     const Shard* s = arena_->shard(i);
     st.keys += s->keys_published.load(std::memory_order_relaxed);
+    st.expires += s->expires_published.load(std::memory_order_relaxed);
     st.used_memory += s->used_published.load(std::memory_order_relaxed);
     st.evictions += s->evictions.load(std::memory_order_relaxed);
     st.expired += s->expired.load(std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/kv/compression.h"
 #include "runtime/kv/store.h"
@@ -62,11 +63,33 @@ inline void NoteExpiringUse() {
   }
 }
 
+// ephpm_kv_mget's batch: the keys' bytes (ints as text), then the store's answers.
+thread_local std::vector<std::string_view> t_batch_keys;
+thread_local std::string t_int_keys;
+thread_local std::vector<std::string> t_batch_values;
+thread_local std::vector<ephpm::kv::Store::BatchResult> t_batch_results;
+constexpr size_t kBatchKeepValues = 1024;
+
 // After a big read, give the memory back instead of keeping a large buffer for the process
 // lifetime. Plain C++ with no Zend call inside.
 inline void TrimScratch() noexcept {
   if (t_scratch.capacity() > kScratchKeepBytes) {
     std::string().swap(t_scratch);
+  }
+}
+
+// The same for a big batch: the values of at most kBatchKeepValues keys are kept, their buffers
+// trimmed like t_scratch.
+inline void TrimBatch() noexcept {
+  if (t_batch_values.size() > kBatchKeepValues) {
+    std::vector<std::string>().swap(t_batch_values);
+    std::vector<std::string_view>().swap(t_batch_keys);
+    std::vector<ephpm::kv::Store::BatchResult>().swap(t_batch_results);
+    std::string().swap(t_int_keys);
+    return;
+  }
+  for (std::string& v : t_batch_values) {
+    if (v.capacity() > kScratchKeepBytes) std::string().swap(v);
   }
 }
 
@@ -355,71 +378,56 @@ PHP_FUNCTION(ephpm_kv_mget) {
   uint32_t count = zend_hash_num_elements(keys);
   array_init_size(return_value, count);
   if (count == 0) return;
+  // One batch read (Store::GetMany), which also looks a repeated key up (and counts it) once.
+  // Under PHP's symtable rules a numeric string and its int are one array key exactly when they
+  // are the same bytes for the store, so the store's repeats are the result's duplicates.
+  int g = Guard([&] {
+    t_batch_keys.clear();
+    t_int_keys.clear();
+    t_int_keys.reserve(size_t{count} * (MAX_LENGTH_OF_LONG + 1));  // views into it stay valid
+    ZEND_HASH_FOREACH_VAL(keys, elem) {
+      ZVAL_DEREF(elem);
+      if (Z_TYPE_P(elem) == IS_STRING) {
+        t_batch_keys.push_back(View(Z_STR_P(elem)));
+      } else {
+        char buf[MAX_LENGTH_OF_LONG + 1];
+        std::string_view text = IntKeyText(Z_LVAL_P(elem), buf, sizeof(buf));
+        size_t at = t_int_keys.size();
+        t_int_keys.append(text);
+        t_batch_keys.push_back(std::string_view(t_int_keys).substr(at, text.size()));
+      }
+    } ZEND_HASH_FOREACH_END();
+    if (t_batch_values.size() < count) t_batch_values.resize(count);
+    t_batch_results.resize(count);
+    store->GetMany(t_batch_keys.data(), count, t_batch_values.data(), t_batch_results.data());
+  });
+  if (UNEXPECTED(g != kGuardOk)) {
+    ThrowStoreFailure(g);
+    RETURN_THROWS();
+  }
   HashTable* result = Z_ARRVAL_P(return_value);
-  // Duplicates are looked up (and counted as a hit or miss) once. A hit is found again in the
-  // result itself; misses go to a small table created only when a miss happens. Both use PHP's
-  // symtable rules, under which a numeric string and its int are the same key, exactly as they
-  // are the same bytes for the store.
-  HashTable* missed = nullptr;
-  char buf[MAX_LENGTH_OF_LONG + 1];
+  size_t i = 0;
   ZEND_HASH_FOREACH_VAL(keys, elem) {
     ZVAL_DEREF(elem);
-    zend_string* skey = nullptr;
-    zend_long ikey = 0;
-    std::string_view k;
-    if (Z_TYPE_P(elem) == IS_STRING) {
-      skey = Z_STR_P(elem);
-      k = View(skey);
-      if (zend_symtable_exists(result, skey) || (missed != nullptr && zend_symtable_exists(missed, skey))) {
-        continue;
-      }
-    } else {
-      ikey = Z_LVAL_P(elem);
-      k = IntKeyText(ikey, buf, sizeof(buf));
-      if (zend_hash_index_exists(result, ikey) ||
-          (missed != nullptr && zend_hash_index_exists(missed, ikey))) {
-        continue;
-      }
-    }
-    bool found = false;
-    int g = Guard([&] { found = store->Get(k, &t_scratch); });
-    if (UNEXPECTED(g != kGuardOk)) {
-      if (missed != nullptr) {
-        zend_hash_destroy(missed);
-        FREE_HASHTABLE(missed);
-      }
-      ThrowStoreFailure(g);
-      RETURN_THROWS();
-    }
-    if (found) {
+    if (t_batch_results[i] == Store::BatchResult::kHit) {
       zval value;
-      ZVAL_STRINGL_FAST(&value, t_scratch.data(), t_scratch.size());
+      const std::string& bytes = t_batch_values[i];
+      ZVAL_STRINGL_FAST(&value, bytes.data(), bytes.size());
       // The input zend_string becomes the result key (no copy; its hash is reused). Symtable
-      // semantics: "42" becomes int key 42, like in any PHP array.
-      if (skey != nullptr) {
-        zend_symtable_update(result, skey, &value);
+      // semantics: "42" becomes int key 42, like in any PHP array. Every hit is a new key (the
+      // store marked the repeats), so no lookup precedes the insert.
+      zend_ulong index;
+      if (Z_TYPE_P(elem) != IS_STRING) {
+        zend_hash_index_add_new(result, Z_LVAL_P(elem), &value);
+      } else if (ZEND_HANDLE_NUMERIC_STR(Z_STRVAL_P(elem), Z_STRLEN_P(elem), index)) {
+        zend_hash_index_add_new(result, index, &value);
       } else {
-        zend_hash_index_update(result, ikey, &value);
-      }
-    } else {
-      if (missed == nullptr) {
-        ALLOC_HASHTABLE(missed);
-        zend_hash_init(missed, 8, nullptr, nullptr, 0);
-      }
-      zval null_value;
-      ZVAL_NULL(&null_value);
-      if (skey != nullptr) {
-        zend_symtable_update(missed, skey, &null_value);
-      } else {
-        zend_hash_index_update(missed, ikey, &null_value);
+        zend_hash_add_new(result, Z_STR_P(elem), &value);
       }
     }
+    ++i;
   } ZEND_HASH_FOREACH_END();
-  if (missed != nullptr) {
-    zend_hash_destroy(missed);
-    FREE_HASHTABLE(missed);
-  }
-  TrimScratch();
+  TrimBatch();
 }
 
 PHP_FUNCTION(ephpm_kv_mset) {

@@ -177,7 +177,10 @@ void Info(Call& c) {
   }
   if (all || section == "keyspace") {
     text += "# Keyspace\r\n";
-    if (st.keys > 0) line("db0", "keys=" + std::to_string(st.keys) + ",expires=0,avg_ttl=0");
+    if (st.keys > 0) {
+      line("db0", "keys=" + std::to_string(st.keys) + ",expires=" + std::to_string(st.expires) +
+                      ",avg_ttl=0");
+    }
   }
   AppendBulk(c.out, text);
 }

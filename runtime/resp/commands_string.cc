@@ -3,6 +3,7 @@
 // made of a read and a write (SET with GET/XX/KEEPTTL/PX, GETSET, GETDEL, APPEND, PSETEX) run as
 // one Store::Update under the key's lock.
 #include <string>
+#include <vector>
 
 #include "runtime/kv/arena.h"
 #include "runtime/resp/command_table.h"
@@ -175,12 +176,25 @@ void GetSet(Call& c) { GetAnd(c, false); }
 void GetDel(Call& c) { GetAnd(c, true); }
 
 // MGET answers nil for a hash, as Redis does for any non-string.
+// One batch read (Store::GetMany); a repeated key answers with its first occurrence's value.
 void MGet(Call& c) {
-  AppendArrayHeader(c.out, c.args.size() - 1);
-  std::string& value = Scratch();
-  for (size_t i = 1; i < c.args.size(); ++i) {
-    c.store().Get(c.args[i], &value) ? AppendBulk(c.out, value) : AppendNull(c.out);
+  static thread_local std::vector<std::string> values;  // kept across calls, like Scratch()
+  static thread_local std::vector<kv::Store::BatchResult> results;
+  size_t n = c.args.size() - 1;
+  if (values.size() < n) values.resize(n);
+  results.resize(n);
+  c.store().GetMany(c.args.data() + 1, n, values.data(), results.data());
+  AppendArrayHeader(c.out, n);
+  for (size_t i = 0; i < n; ++i) {
+    size_t from = i;
+    if (results[i] == kv::Store::BatchResult::kRepeat) {
+      from = 0;
+      while (c.args[from + 1] != c.args[i + 1]) ++from;
+    }
+    results[from] == kv::Store::BatchResult::kHit ? AppendBulk(c.out, values[from])
+                                                   : AppendNull(c.out);
   }
+  if (n > 64) std::vector<std::string>().swap(values);  // a huge MGET gives its memory back
 }
 
 // Key by key: another client may see some of the keys set before the others.

@@ -16,10 +16,9 @@
 #include "runtime/resp/server.h"
 
 namespace ephpm::resp {
-namespace {
 
-[[noreturn]] void RespMain(const config::RedisCompatConfig& config, kv::Store* store,
-                           int listen_fd, pid_t parent) {
+[[noreturn]] void RunRespProcess(const config::RedisCompatConfig& config, kv::Store* store,
+                                 int listen_fd, pid_t parent) {
   prctl(PR_SET_NAME, "ephpm-resp");
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) _exit(0);  // the parent died before PDEATHSIG was armed
@@ -38,8 +37,6 @@ namespace {
   _exit(0);
 }
 
-}  // namespace
-
 pid_t StartRespProcess(const config::RedisCompatConfig& config, kv::Store* store, int listen_fd,
                        const std::vector<int>& close_in_child, std::string* error) {
   pid_t parent = getpid();
@@ -51,7 +48,7 @@ pid_t StartRespProcess(const config::RedisCompatConfig& config, kv::Store* store
   }
   if (pid == 0) {
     for (int fd : close_in_child) close(fd);
-    RespMain(config, store, listen_fd, parent);
+    RunRespProcess(config, store, listen_fd, parent);
   }
   return pid;
 }

@@ -16,6 +16,7 @@ import pty
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -388,6 +389,28 @@ def another_versions_store_is_refused_exits_1(_):
                 "binary\n" % (srv.config, store, int.from_bytes(original, "little")))
         eq(err, want, "stderr")
         eq(kv_ok("ttl", "x", config=srv.config), b"-2\n", "attaches again once restored")
+    finally:
+        eq(srv.stop(), 0, "server exit code")
+
+
+@test
+def get_of_a_resp_hash_exits_4():
+    cfg = config_text(CTX.docroot) + '[kv.redis_compat]\nenabled = true\nlisten = "127.0.0.1:0"\n'
+    srv = Server(CTX.binary, CTX.workdir, cfg, "hash")
+    srv.start()
+    try:
+        m = re.search(r"redis_compat listening on 127\.0\.0\.1:(\d+)", read_text(srv.stdout_path))
+        check(m, "no redis_compat line")
+        sock = socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=10)
+        sock.sendall(b"*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n")
+        eq(sock.recv(100), b":1\r\n", "HSET reply")
+        sock.close()
+        rc, out, err = kv("get", "h", config=srv.config)
+        eq(rc, 4, "exit code")
+        eq(out, b"", "stdout (the hash's encoded bytes must not be printed)")
+        eq(err, "ephpm kv get: WRONGTYPE Operation against a key holding the wrong kind of value: "
+                "h is a hash (written over RESP)\n", "stderr")
+        eq(kv("get", "nothing", config=srv.config)[0], 3, "a missing key still exits 3")
     finally:
         eq(srv.stop(), 0, "server exit code")
 

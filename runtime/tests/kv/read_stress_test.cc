@@ -2,8 +2,8 @@
 // while writers rewrite, grow and shrink values (so entries and their chunks move), delete, let
 // keys expire and evict at full speed in a store far too small for the working set. In threads
 // (ThreadSanitizer checks the protocol there; label "concurrency") and in forked processes. Every
-// read path is used: Get, Read with a small buffer (what ephpm_kv_get does), and Read + ReadPeeked
-// for large values. Asserts zero checksum failures and that reads did return values.
+// read path is used: Get, Read with a small buffer (what ephpm_kv_get does), Read + ReadPeeked
+// for large values, and GetMany batches (ephpm_kv_mget, RESP MGET). Asserts zero checksum failures and that reads did return values.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -73,6 +73,7 @@ struct Tally {
   std::atomic<uint64_t> hits{0};
   std::atomic<uint64_t> failures{0};
   std::atomic<uint64_t> peeked{0};  // values that took the Read + ReadPeeked path
+  std::atomic<uint64_t> batched{0};  // values read by GetMany
   std::atomic<bool> writers_done{false};
 };
 
@@ -92,6 +93,27 @@ void Write(Store* s, int writer) {
   }
 }
 
+// Store::GetMany over kBatch keys spread over every shard (repeats included), as ephpm_kv_mget
+// and RESP MGET read them.
+void ReadBatch(Store* s, uint64_t i, Tally* t) {
+  constexpr size_t kBatch = 24;
+  std::string names[kBatch];
+  std::string_view keys[kBatch];
+  std::string values[kBatch];
+  Store::BatchResult results[kBatch];
+  for (size_t k = 0; k < kBatch; ++k) {
+    names[k] = "k" + std::to_string((i + k * 5) % kKeys);
+    keys[k] = names[k];
+  }
+  s->GetMany(keys, kBatch, values, results);
+  for (size_t k = 0; k < kBatch; ++k) {
+    if (results[k] != Store::BatchResult::kHit) continue;
+    t->hits.fetch_add(1, std::memory_order_relaxed);
+    t->batched.fetch_add(1, std::memory_order_relaxed);
+    if (!Intact(values[k].data(), values[k].size())) t->failures.fetch_add(1);
+  }
+}
+
 void Read(Store* s, int reader, Tally* t) {
   std::string value;
   char small[kSmallBuffer];
@@ -100,6 +122,10 @@ void Read(Store* s, int reader, Tally* t) {
   for (uint64_t i = reader; i < kMinReads || !t->writers_done.load(std::memory_order_relaxed);
        ++i) {
     std::string key = "k" + std::to_string(i % kKeys);
+    if (i % 4 == 2) {
+      ReadBatch(s, i, t);
+      continue;
+    }
     if (i % 2 == 0) {
       if (s->Get(key, &value)) {
         t->hits.fetch_add(1, std::memory_order_relaxed);
@@ -151,12 +177,14 @@ TEST(ReadStressTest, ThreadsReadIntactValuesWhileWritersChurnAndEvict) {
   tally.writers_done = true;
   for (auto& t : readers) t.join();
   Stats st = s->GetStats();
-  std::printf("threads: %llu intact reads (%llu via ReadPeeked), %llu evictions\n",
+  std::printf("threads: %llu intact reads (%llu via ReadPeeked, %llu via GetMany), %llu evictions\n",
               static_cast<unsigned long long>(tally.hits.load()),
               static_cast<unsigned long long>(tally.peeked.load()),
+              static_cast<unsigned long long>(tally.batched.load()),
               static_cast<unsigned long long>(st.evictions));
   EXPECT_EQ(tally.failures.load(), 0u);
   EXPECT_GT(tally.hits.load(), 0u);
+  EXPECT_GT(tally.batched.load(), 0u);
   EXPECT_GT(st.evictions, 0u);  // the writers really did evict
   EXPECT_EQ(st.discarded_shards, 0u);
 }
@@ -198,12 +226,15 @@ TEST(ReadStressTest, ProcessesReadIntactValuesWhileWriterProcessesChurnAndEvict)
     clean_exits += WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
   EXPECT_EQ(clean_exits, 4);
-  std::printf("processes: %llu intact reads (%llu via ReadPeeked), %llu evictions\n",
+  std::printf("processes: %llu intact reads (%llu via ReadPeeked, %llu via GetMany), "
+              "%llu evictions\n",
               static_cast<unsigned long long>(tally->hits.load()),
               static_cast<unsigned long long>(tally->peeked.load()),
+              static_cast<unsigned long long>(tally->batched.load()),
               static_cast<unsigned long long>(s->GetStats().evictions));
   EXPECT_EQ(tally->failures.load(), 0u);
   EXPECT_GT(tally->hits.load(), 0u);
+  EXPECT_GT(tally->batched.load(), 0u);
   EXPECT_GT(s->GetStats().evictions, 0u);
   EXPECT_EQ(s->GetStats().discarded_shards, 0u);
   munmap(shared, sizeof(Tally));

@@ -737,3 +737,77 @@ TEST(WatchTest, ExpiryReapWakesWaiter) {
 
 }  // namespace
 }  // namespace ephpm::kv
+
+namespace ephpm::kv {
+namespace {
+
+// Stats::expires (RESP INFO's "expires") counts the live entries that have a TTL, through every
+// way a TTL is set, cleared or its entry removed.
+TEST(StoreTest, ExpiresCountsKeysWithATtl) {
+  auto s = MakeStore();
+  auto expires = [&] { return s->GetStats().expires; };
+  ASSERT_TRUE(s->Set("p", "persistent", 0));
+  ASSERT_TRUE(s->Set("t1", "v", 100));
+  ASSERT_TRUE(s->Set("t2", "v", 100));
+  EXPECT_EQ(expires(), 2u);
+  ASSERT_TRUE(s->Set("t1", "again", 100));  // overwrite keeping a TTL (in place)
+  EXPECT_EQ(expires(), 2u);
+  ASSERT_TRUE(s->Set("t1", std::string(5000, 'x'), 100));  // overwrite by a rebuilt entry
+  EXPECT_EQ(expires(), 2u);
+  ASSERT_TRUE(s->Set("t2", "now persistent", 0));  // a plain SET clears the TTL
+  EXPECT_EQ(expires(), 1u);
+  ASSERT_TRUE(s->Expire("p", 100));
+  EXPECT_EQ(expires(), 2u);
+  ASSERT_TRUE(s->PExpire("t2", 100000));
+  EXPECT_EQ(expires(), 3u);
+  ASSERT_TRUE(s->PExpire("t2", 50000));  // a new deadline for a key that has one
+  EXPECT_EQ(expires(), 3u);
+  ASSERT_TRUE(s->Persist("p"));
+  EXPECT_FALSE(s->Persist("p"));
+  EXPECT_EQ(expires(), 2u);
+  int64_t n = 0;
+  ASSERT_EQ(s->IncrBy("t2", 1, &n), IncrStatus::kNotInteger);
+  ASSERT_TRUE(s->Set("c", "1", 100));
+  ASSERT_EQ(s->IncrBy("c", 1, &n), IncrStatus::kOk);  // keeps the TTL
+  EXPECT_EQ(expires(), 3u);
+  ASSERT_TRUE(s->Update("c", [](const KeyState&, KeyChange* c) {  // KEEPTTL-style rewrite
+    c->action = KeyChange::Action::kWrite;
+    c->value = "kept";
+  }));
+  EXPECT_EQ(expires(), 3u);
+  EXPECT_EQ(s->Del("t1"), 1);
+  EXPECT_EQ(expires(), 2u);
+  ASSERT_TRUE(s->PExpire("c", 1));  // reaped by the active cycle
+  SleepMs(5);
+  s->ActiveExpireCycle();
+  EXPECT_EQ(expires(), 1u);
+  ASSERT_TRUE(s->PExpire("t2", 1));  // reaped lazily by a read
+  SleepMs(5);
+  EXPECT_EQ(GetOr(*s, "t2"), "<missing>");
+  EXPECT_EQ(expires(), 0u);
+  ASSERT_TRUE(s->Set("t3", "v", 100));
+  s->FlushAll();
+  EXPECT_EQ(expires(), 0u);
+  EXPECT_EQ(s->GetStats().keys, 0u);
+}
+
+TEST(StoreTest, ExpiresStaysRightUnderEviction) {
+  auto s = MakeStore(2ull << 20, EvictionPolicy::kVolatileLru, 1);
+  std::string value(1000, 'v');
+  for (int i = 0; i < 5000; ++i) {  // far more than fits: volatile keys are evicted
+    s->Set("k" + std::to_string(i), value, i % 2 == 0 ? 100 : 0);
+  }
+  Stats st = s->GetStats();
+  ASSERT_GT(st.evictions, 0u);
+  uint64_t with_ttl = 0;
+  std::vector<std::string> keys;
+  for (uint64_t cursor = s->Scan(0, 1000, "", &keys); cursor != 0;) {
+    cursor = s->Scan(cursor, 1000, "", &keys);
+  }
+  for (const std::string& k : keys) with_ttl += s->Pttl(k) > 0;
+  EXPECT_EQ(st.expires, with_ttl);
+  EXPECT_EQ(st.keys, keys.size());
+}
+
+}  // namespace
+}  // namespace ephpm::kv

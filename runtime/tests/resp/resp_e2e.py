@@ -359,7 +359,7 @@ def busy_port_is_a_startup_error(_):
 
 
 @test
-def no_warning_for_redis_compat_keys_and_single_process_mode(_):
+def no_warning_for_redis_compat_keys_with_one_worker(_):
     with RespServer("single", "max_connections = 10\nidle_timeout_secs = 60\n"
                     "max_input_buffer = 2097152", workers=1) as s:
         c = Client(s.port)
@@ -367,6 +367,89 @@ def no_warning_for_redis_compat_keys_and_single_process_mode(_):
         eq(s.php("get", b"k"), "hex:" + b"v".hex())
         err = s.srv.stderr()
         check("redis_compat" not in err, err)
+
+
+def resp_child(master_pid):
+    """The pid of the master's RESP process (named ephpm-resp), or None."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if ppid == master_pid and comm == "ephpm-resp":
+            return int(entry)
+    return None
+
+
+def wait_for_new_resp_child(s, old_pid):
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        pid = resp_child(s.srv.proc.pid)
+        if pid is not None and pid != old_pid:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError("no new RESP process after pid %d died" % old_pid)
+
+
+@test
+def resp_process_is_restarted_when_killed(_):
+    mport = free_port()
+    with RespServer("restart", extra='[metrics]\nlisten = "127.0.0.1:%d"\n' % mport) as s:
+        eq(s.cli("SET", "before", "kept"), "OK")
+        eq(s.php("set", b"from-php", b"too"), "ok")
+        old = resp_child(s.srv.proc.pid)
+        check(old is not None, "no ephpm-resp child of the master")
+        os.kill(old, signal.SIGKILL)
+        new = wait_for_new_resp_child(s, old)
+        # The listening socket stayed open in the master: the client is answered, not refused.
+        eq(s.cli("PING"), "PONG")
+        eq(s.cli("GET", "before"), "kept", "data written before the crash (shared arena)")
+        eq(s.cli("GET", "from-php"), "too")
+        check(s.srv.alive(), "serve died")
+        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10).read().decode()
+        check('ephpm_worker_restarts_total{reason="signal"} 1' in metrics, metrics)
+        err = s.srv.stderr()
+        check("RESP process (pid %d) killed by signal 9 (SIGKILL); restarting now (reason: signal)" % old
+              in err, err)
+        # A crash loop: dying right after each start backs off instead of forking in a loop.
+        for _ in range(3):
+            os.kill(new, signal.SIGKILL)
+            new = wait_for_new_resp_child(s, new)
+        eq(s.cli("PING"), "PONG")
+        check("(reason: crash_loop)" in s.srv.stderr(), s.srv.stderr())
+        eq(s.cli("GET", "before"), "kept")
+
+
+def free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@test
+def info_keyspace_counts_keys_with_a_ttl(_):
+    with RespServer("expires") as s:
+        eq(s.cli("SET", "p", "1"), "OK")
+        eq(s.cli("SET", "t1", "1", "EX", "100"), "OK")
+        eq(s.cli("SET", "t2", "1", "PX", "100000"), "OK")
+        eq(s.php("set", b"t3", b"x", ttl=100), "ok")
+        check("db0:keys=4,expires=3,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
+        eq(s.cli("PERSIST", "t1"), "1")
+        eq(s.cli("PEXPIRE", "p", "100000"), "1")
+        eq(s.cli("SET", "t2", "plain"), "OK")
+        eq(s.cli("DEL", "t3"), "1")
+        check("db0:keys=3,expires=1,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
+        eq(s.cli("PEXPIRE", "p", "1"), "1")
+        time.sleep(0.05)
+        eq(s.cli("GET", "p"), "")
+        check("db0:keys=2,expires=0,avg_ttl=0" in s.cli("INFO", "keyspace"), s.cli("INFO", "keyspace"))
 
 
 @test
