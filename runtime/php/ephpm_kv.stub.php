@@ -63,6 +63,16 @@ function ephpm_kv_mget(array $keys): array {}
 function ephpm_kv_mset(array $values, int $ttl = 0): bool {}
 
 /**
+ * One step of a key listing, as Redis's SCAN: start with cursor 0, pass each returned cursor back
+ * in, stop when it returns 0. Returns [next cursor, keys of this step matching the Redis glob
+ * $pattern ('' = every key)]. A key live for the whole listing is returned exactly once; $count
+ * (1-100000) bounds a step's work, and a step may return no keys with a nonzero cursor.
+ *
+ * @return array{0: int, 1: list<string>}
+ */
+function ephpm_kv_scan(int $cursor, string $pattern = '', int $count = 100): array {}
+
+/**
  * discarded_shards counts shards emptied because a process died holding their lock (each is also
  * logged by the server, or on stderr by `ephpm php`). bytes_saved: original minus stored bytes of
  * the values stored compressed ([kv] compression); decode_errors: compressed values that failed

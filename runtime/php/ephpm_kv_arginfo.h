@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: a9d8f1642d564c305ba7a74574316898692beaff */
+ * Stub hash: bd2c04b0135411ad1997d55ae5d839198e0a77a9 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_get, 0, 1, IS_STRING, 1)
 	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
@@ -64,6 +64,12 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_mset, 0, 1, _IS_BOOL, 0
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_scan, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, cursor, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, pattern, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, count, IS_LONG, 0, "100")
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_ephpm_kv_stats, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
@@ -84,6 +90,7 @@ ZEND_FUNCTION(ephpm_kv_wait);
 ZEND_FUNCTION(ephpm_kv_del_if_eq);
 ZEND_FUNCTION(ephpm_kv_mget);
 ZEND_FUNCTION(ephpm_kv_mset);
+ZEND_FUNCTION(ephpm_kv_scan);
 ZEND_FUNCTION(ephpm_kv_stats);
 
 
@@ -104,6 +111,7 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_FE(ephpm_kv_del_if_eq, arginfo_ephpm_kv_del_if_eq)
 	ZEND_FE(ephpm_kv_mget, arginfo_ephpm_kv_mget)
 	ZEND_FE(ephpm_kv_mset, arginfo_ephpm_kv_mset)
+	ZEND_FE(ephpm_kv_scan, arginfo_ephpm_kv_scan)
 	ZEND_FE(ephpm_kv_stats, arginfo_ephpm_kv_stats)
 	ZEND_FE_END
 };

@@ -734,15 +734,87 @@ test('wrong arity throws ArgumentCountError', function () {
     throws(ArgumentCountError::class, fn () => ephpm_kv_mget());
     throws(ArgumentCountError::class, fn () => ephpm_kv_mset());
     throws(ArgumentCountError::class, fn () => ephpm_kv_stats(1));
+    throws(ArgumentCountError::class, fn () => ephpm_kv_scan());
+    throws(ArgumentCountError::class, fn () => ephpm_kv_scan(0, '', 1, 2));
 });
 
 test('extension is registered like any internal extension', function () {
     check(extension_loaded('ephpm'), 'extension_loaded');
     $fns = get_extension_funcs('ephpm');
     $kv = array_values(array_filter($fns, fn ($f) => str_starts_with($f, 'ephpm_kv_')));
-    same(17, count($kv), '17 ephpm_kv_* functions');
+    same(18, count($kv), '18 ephpm_kv_* functions');
     foreach ($kv as $f) {
         check((new ReflectionFunction($f))->isInternal(), "$f is internal");
     }
     same('cli', PHP_SAPI);
+});
+
+/** Every key a whole listing returns, with how often each came back. */
+function scan_all(string $pattern = '', int $count = 100): array
+{
+    $seen = [];
+    $cursor = 0;
+    $steps = 0;
+    do {
+        [$cursor, $keys] = ephpm_kv_scan($cursor, $pattern, $count);
+        check(is_int($cursor) && $cursor >= 0, 'cursor is a non-negative int');
+        check(array_is_list($keys), 'keys is a list');
+        foreach ($keys as $k) {
+            check(is_string($k), 'keys are strings');
+            $seen[$k] = ($seen[$k] ?? 0) + 1;
+        }
+    } while ($cursor !== 0 && ++$steps < 10000000);
+    check($cursor === 0, 'the listing ends');
+    return $seen;
+}
+
+test('scan lists every live key exactly once, binary and empty keys included', function () {
+    ephpm_kv_flush_all();
+    $want = ['', "a\0b", "\xff\xfe", 'scan:1', 'scan:2'];
+    for ($i = 0; $i < 500; $i++) {
+        $want[] = "bulk:$i";
+    }
+    foreach ($want as $k) {
+        ephpm_kv_set($k, 'v');
+    }
+    ephpm_kv_set('gone', 'v');
+    ephpm_kv_del('gone');
+    ephpm_kv_set('expiring', 'v', 1);
+    usleep(1100000);
+    foreach ([50, 1000, 100000] as $count) {
+        $seen = scan_all('', $count);
+        same(count($want), count($seen), "count $count: as many keys as were stored");
+        same([], array_diff($want, array_map('strval', array_keys($seen))), "count $count: none missing");
+        same([1], array_values(array_unique(array_values($seen))), "count $count: each key once");
+        check(!isset($seen['gone']) && !isset($seen['expiring']), "count $count: deleted and expired keys absent");
+    }
+});
+
+test('scan matches Redis globs', function () {
+    ephpm_kv_flush_all();
+    foreach (['user:1', 'user:22', 'user:x', 'session:1', 'user*star', 'u[1]'] as $k) {
+        ephpm_kv_set($k, 'v');
+    }
+    $keys = fn (string $p) => (function () use ($p) {
+        $k = array_map('strval', array_keys(scan_all($p)));
+        sort($k);
+        return $k;
+    })();
+    same(['user*star', 'user:1', 'user:22', 'user:x'], $keys('user*'));
+    same(['user:1', 'user:x'], $keys('user:?'));
+    same(['user:1', 'user:22'], $keys('user:[0-9]*'));
+    same(['user*star'], $keys('user\\*star'));
+    same(['u[1]'], $keys('u\\[1\\]'));
+    same(['session:1', 'u[1]', 'user*star', 'user:1', 'user:22', 'user:x'], $keys('*'));
+    same([], $keys('nothing*'));
+});
+
+test('scan rejects bad arguments with TypeError/ValueError', function () {
+    throws(ValueError::class, fn () => ephpm_kv_scan(-1), 'Argument #1 ($cursor)');
+    throws(ValueError::class, fn () => ephpm_kv_scan(0, '', 0), 'Argument #3 ($count)');
+    throws(ValueError::class, fn () => ephpm_kv_scan(0, '', 100001), 'Argument #3 ($count)');
+    throws(ValueError::class, fn () => ephpm_kv_scan(0, str_repeat('x', 65536)), 'Argument #2 ($pattern)');
+    throws(TypeError::class, fn () => ephpm_kv_scan('start'));
+    throws(TypeError::class, fn () => ephpm_kv_scan(0, []));
+    same(0, ephpm_kv_scan(PHP_INT_MAX)[0], 'a cursor past the end ends the listing');
 });

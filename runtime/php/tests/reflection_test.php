@@ -31,7 +31,7 @@ function signatures_from_stub(string $file): array
 
 test('Reflection matches ephpm_kv.stub.php', function () {
     $stub = signatures_from_stub(dirname(__DIR__) . '/ephpm_kv.stub.php');
-    same(17, count($stub), 'the stub declares 17 functions');
+    same(18, count($stub), 'the stub declares 18 functions');
     // Worker mode's functions (ephpm_worker.stub.php; suite 43 compares their Reflection).
     $worker = ['ephpm_handle_request', 'fastcgi_finish_request', 'getallheaders',
                'Ephpm\\Worker\\take_request', 'Ephpm\\Worker\\send_response'];
