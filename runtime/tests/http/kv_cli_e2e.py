@@ -394,7 +394,7 @@ def another_versions_store_is_refused_exits_1(_):
 
 
 @test
-def get_of_a_resp_hash_exits_4():
+def get_of_a_resp_hash_exits_4(_):
     cfg = config_text(CTX.docroot) + '[kv.redis_compat]\nenabled = true\nlisten = "127.0.0.1:0"\n'
     srv = Server(CTX.binary, CTX.workdir, cfg, "hash")
     srv.start()
