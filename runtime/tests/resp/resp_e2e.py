@@ -17,19 +17,19 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "http"))
-import e2e  # noqa: E402  (Server, check, eq, run_tests_without_server)
+import e2e  # noqa: E402  (Suite, Server, check, eq)
 
 check, eq = e2e.check, e2e.eq
-BINARY = None
+BINARY = None   # set by setup() from SUITE.ctx
 WORKDIR = None
-TESTS = []
+SUITE = e2e.Suite()
+test = SUITE.test
 
 KV_PAGE = r"""<?php
 // The PHP side of the interop tests: ?op=set|get|del&k=...&v=... (values as hex, so binary is safe).
@@ -41,11 +41,6 @@ switch ($_GET['op'] ?? '') {
   case 'ttl': echo ephpm_kv_ttl($k); break;
 }
 """
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 class RespServer:
@@ -556,13 +551,10 @@ def fuzz_frames_never_break_the_server(_):
         eq(s.php("get", b"after-fuzz"), "hex:" + b"ok".hex())
 
 
-def main():
+def setup():
     global BINARY, WORKDIR
-    BINARY = os.path.abspath(sys.argv[1])
-    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else None
-    WORKDIR = tempfile.mkdtemp(prefix="ephpm-resp-e2e-")
-    sys.exit(e2e.run_tests_without_server(TESTS, only, WORKDIR))
+    BINARY, WORKDIR = SUITE.ctx.binary, SUITE.ctx.workdir
 
 
 if __name__ == "__main__":
-    main()
+    SUITE.main(setup, private_binary=False)
