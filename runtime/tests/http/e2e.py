@@ -659,17 +659,22 @@ def static_file_replaced_is_served_new(p):
     with open(path + ".tmp", "w") as f:
         f.write("the new version\n")
     os.rename(path + ".tmp", path)
+    served_whole_until_new(p, "/replaced.txt", b"old version\n", b"the new version\n")
+
+
+def served_whole_until_new(p, url, old, new):
+    """Polls url until it serves `new` (10 s at most): every answer a 200 with one whole version."""
     seen = set()
     deadline = time.time() + 10
     while time.time() < deadline:
-        r = get(p, "/replaced.txt")
-        eq(r.status, 200, "status while the file is replaced")
+        r = get(p, url)
+        eq(r.status, 200, "status while %s changes" % url)
         seen.add(r.body)
-        if r.body == b"the new version\n":
+        if r.body == new:
             break
         time.sleep(0.1)
-    check(b"the new version\n" in seen, "the new version is served: %r" % seen)
-    check(seen <= {b"old version\n", b"the new version\n"}, "only whole versions: %r" % seen)
+    check(new in seen, "the new version is served: %r" % seen)
+    check(seen <= {old, new}, "only whole versions: %r" % seen)
 
 
 @test
@@ -685,17 +690,7 @@ def static_file_rewritten_in_place_then_deleted(p):
         f.truncate(0)
         f.write("the second, longer version\n")
     versions = {b"first\n", b"the second, longer version\n"}
-    seen = set()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        r = get(p, "/inplace.txt")
-        eq(r.status, 200, "status while the file is rewritten")
-        seen.add(r.body)
-        if r.body == b"the second, longer version\n":
-            break
-        time.sleep(0.1)
-    check(b"the second, longer version\n" in seen, "the new version is served: %r" % seen)
-    check(seen <= versions, "only whole versions: %r" % seen)
+    served_whole_until_new(p, "/inplace.txt", b"first\n", b"the second, longer version\n")
     os.unlink(path)
     routed_to_front = False
     deadline = time.time() + 10
