@@ -230,8 +230,13 @@ EPHPM_INLINE void Reader::TouchLruIfStale(const Snapshot& snap, uint32_t now) {
   OwnerLock::Unlock(&shard_->lock_word);
 }
 
+// The calling thread's counter slot (ReadCounters in arena.h).
+EPHPM_INLINE ReadCounters* ThreadCounters(Arena* arena) {
+  return arena->read_counters(CurrentThreadId() % kReadCounterSlots);
+}
+
 EPHPM_INLINE void Count(Arena* arena, bool hit) {
-  ReadCounters* c = arena->read_counters(CurrentThreadId() % kReadCounterSlots);
+  ReadCounters* c = ThreadCounters(arena);
   (hit ? c->hits : c->misses).fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -240,7 +245,7 @@ EPHPM_INLINE void Count(Arena* arena, bool hit) {
 void CountRead(Arena* arena, bool hit) { Count(arena, hit); }
 
 void CountReads(Arena* arena, uint64_t hits, uint64_t misses) {
-  ReadCounters* c = arena->read_counters(CurrentThreadId() % kReadCounterSlots);
+  ReadCounters* c = ThreadCounters(arena);
   if (hits != 0) c->hits.fetch_add(hits, std::memory_order_relaxed);
   if (misses != 0) c->misses.fetch_add(misses, std::memory_order_relaxed);
 }
