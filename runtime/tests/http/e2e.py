@@ -679,13 +679,15 @@ def served_whole_until_new(p, url, old, new):
 
 @test
 def static_file_rewritten_in_place_then_deleted(p):
-    # A small file is answered from the open-file cache's copy: rewritten in place (same inode,
+    # Only existing paths are cached, so a file is served the moment it appears. A small file is
+    # answered from the open-file cache's copy: rewritten in place (same inode,
     # other length) it is served whole, old or new, and new after the 1 s revalidation; deleted,
     # the request goes to the front controller within the path cache's 1 s, never an error.
     path = os.path.join(CTX.docroot, "inplace.txt")
+    check(get(p, "/inplace.txt").body.startswith(b'{"front":true'), "before it exists: front controller")
     with open(path, "w") as f:
         f.write("first\n")
-    eq(get(p, "/inplace.txt").body, b"first\n", "first version")
+    eq(get(p, "/inplace.txt").body, b"first\n", "a new file is served at once (no negative caching)")
     with open(path, "r+") as f:
         f.truncate(0)
         f.write("the second, longer version\n")
