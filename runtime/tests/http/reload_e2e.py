@@ -147,6 +147,8 @@ def reload_broken_config_keeps_running(_):
     good = config(root)
     srv = start("broken", good)
     try:
+        # Both workers are forked before the first is compared with (start returns once one serves).
+        check(wait_for(lambda: len(children(srv.proc.pid)) == 2, 10), "two workers running")
         old = children(srv.proc.pid)
         broken = good.replace("workers = 2", "workers = \"many\"")
         rewrite(srv, broken)
