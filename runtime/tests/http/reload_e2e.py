@@ -59,6 +59,14 @@ def wait_log(srv, pattern, timeout=20, count=1):
     check(ok, "no %d x %r in the log:\n%s" % (count, pattern, srv.stderr()[-3000:]))
 
 
+def running_workers(srv, count=2):
+    """The master's `count` workers, once all are forked (the server answers as soon as one serves,
+    so a list taken earlier can miss the last one)."""
+    check(wait_for(lambda: len(children(srv.proc.pid)) == count, 10),
+          "%d workers running: %s" % (count, children(srv.proc.pid)))
+    return children(srv.proc.pid)
+
+
 def wait_rolled(srv, old, workers, timeout=30):
     """Waits until the master has `workers` children, none of them in `old`."""
     def done():
@@ -107,7 +115,7 @@ def switch_release_under_load(mode):
     srv = start("symlink", config(current, php=php))
     try:
         eq(get(srv.port, path).body, b"release 1", "before the deploy")
-        old = children(srv.proc.pid)
+        old = running_workers(srv)
         with KeepAliveLoad(srv.port, path, conns=6) as load:
             time.sleep(0.5)
             switch_symlink(current, os.path.join(base, "releases/2"))
@@ -147,9 +155,7 @@ def reload_broken_config_keeps_running(_):
     good = config(root)
     srv = start("broken", good)
     try:
-        # Both workers are forked before the first is compared with (start returns once one serves).
-        check(wait_for(lambda: len(children(srv.proc.pid)) == 2, 10), "two workers running")
-        old = children(srv.proc.pid)
+        old = running_workers(srv)
         broken = good.replace("workers = 2", "workers = \"many\"")
         rewrite(srv, broken)
         code, out, err = run_check("--config", srv.config, "check")
@@ -185,7 +191,7 @@ def reload_startup_bound_keys_are_reported_and_kept(_):
     root = site("bound", {"index.php": "<?php echo 'bound';"})
     srv = start("bound", config(root))
     try:
-        old = children(srv.proc.pid)
+        old = running_workers(srv)
         changed = config(root).replace('listen = "127.0.0.1:0"', 'listen = "127.0.0.1:1"')
         changed = changed.replace('memory_limit = "16MB"', 'memory_limit = "32MB"\nshards = 2')
         rewrite(srv, changed)
@@ -221,7 +227,7 @@ def reload_ini_workers_and_log_format_take_effect(_):
         j = get(srv.port, "/ini.php").json()
         eq((j["precision"], j["third"], j["memory_limit"]), ("10", "0.3333333333", "64M"),
            "start-up INI")
-        old = children(srv.proc.pid)
+        old = running_workers(srv)
         after = config(root, workers=3,
                        php='memory_limit = "96M"\n[php.ini]\nprecision = 5\n',
                        server='[server.request]\nmax_body_size = 2000000\n',
